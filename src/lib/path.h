@@ -1,0 +1,48 @@
+/*
+ * path — attribute paths (RFC 7644 §3.10 attrPath, and the PATCH path grammar of §3.5.2:
+ * attrPath / valuePath [subAttr]) parsed and resolved against a resource type's schemas.
+ * Used by filters, PATCH, attributes=/excludedAttributes= and sortBy.
+ * Forms: "attr", "attr.sub", "urn:...:attr", "urn:...:attr.sub", and with SCIM_PATH_ALLOW_FILTER
+ * "attr[filter]", "attr[filter].sub", "urn:...:attr[filter].sub".
+ * Owns: struct scim_path. Must not: touch documents (patch.c does) or know SQL.
+ */
+#ifndef SCIM_PATH_H
+#define SCIM_PATH_H
+
+#include "err.h"
+#include "schema.h"
+
+#include <stddef.h>
+
+struct scim_filter;
+
+enum scim_path_flags {
+    SCIM_PATH_ALLOW_FILTER = 1 << 0 /* accept attr[filter] and attr[filter].sub (PATCH) */
+};
+
+struct scim_path {
+    /* The schema that defines attr: rt's core schema, an extension, or NULL for the common
+     * attributes (id, externalId, meta). Borrowed, static. */
+    const struct scim_schema *schema;
+    const struct scim_attr *attr;  /* resolved top-level attribute; borrowed, static */
+    const struct scim_attr *sub;   /* resolved sub-attribute or NULL; borrowed, static */
+    struct scim_filter *filter;    /* owned value filter of attr[filter], or NULL */
+};
+
+/*
+ * Parses text (len bytes) and resolves it against rt. Unknown attributes and sub-attributes,
+ * a sub-attribute on a non-complex attribute, or (without SCIM_PATH_ALLOW_FILTER) a filter →
+ * 400 with scimType invalidPath, detail naming the offending part. *out must be released with
+ * scim_path_clear.
+ */
+int scim_path_parse(const struct scim_resource_type *rt, const char *text, size_t len,
+                    unsigned flags, struct scim_path *out, struct scim_err *err);
+
+/* Frees out->filter and zeroes the struct. */
+void scim_path_clear(struct scim_path *path);
+
+/* Writes the canonical text of the path without filter ("name.givenName",
+ * "urn:...:User:manager.value") into buf; returns buf. */
+char *scim_path_format(const struct scim_path *path, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * store — the only place SQL exists. One ops table every backend implements (SQLite now,
+ * PostgreSQL later); callers use the scim_store_* functions below, which dispatch through it.
+ * Tenant isolation by construction: every function that touches resources takes a tenant handle,
+ * and every query it runs is bound to that tenant's id; there is no function that reads across
+ * tenants. Tokens are looked up by hash (that lookup is what resolves the tenant).
+ * Every write runs in one transaction; a failed call changes nothing.
+ * Must not: parse HTTP or validate SCIM documents (resource.c does that before the store is
+ * called).
+ */
+#ifndef SCIM_STORE_H
+#define SCIM_STORE_H
+
+#include "err.h"
+#include "resource.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct scim_store;
+
+/* A tenant handle: resolved once (from a token, or by name in scimctl) and passed to every call. */
+struct scim_tenant {
+    int64_t id;
+    char name[64];
+};
+
+#define SCIM_TOKEN_HASH_LEN 32
+
+struct scim_token_record {
+    char id[48];              /* "tok_" + 22 base64url chars */
+    struct scim_tenant tenant;
+    char description[256];
+    char scopes[128];         /* space-separated, e.g. "scim" or "admin" */
+    char hint[16];            /* display hint: prefix and last four characters, "scim_…AbCd" */
+    int64_t created_ms;
+    int64_t expires_ms;       /* 0 = never */
+    int64_t revoked_ms;       /* 0 = not revoked */
+    int64_t last_used_ms;     /* 0 = never used */
+};
+
+/* What a list request asks of the store. */
+struct scim_list_query {
+    /*
+     * Optional equality filter on one indexed attribute: "id", "userName" (case-insensitive),
+     * "externalId" (case-exact). NULL filter_attr = no filter.
+     */
+    const char *filter_attr;
+    const char *filter_value;
+    int64_t start_index; /* 1-based; values < 1 are treated as 1 */
+    int64_t count;       /* maximum rows to return; 0 = only the total */
+};
+
+/*
+ * Opens (creating if needed) the database at path and brings its schema up to date by running the
+ * numbered migrations. pool_size connections are kept for concurrent callers (at least 1).
+ * Returns 0 and *out (free with scim_store_close), or a negative scim_rc with err filled.
+ */
+int scim_store_open(const char *path, int pool_size, struct scim_store **out,
+                    struct scim_err *err);
+void scim_store_close(struct scim_store *st);
+
+/* Runs PRAGMA integrity_check (or the backend's equivalent); 0 when the database is sound. */
+int scim_store_check(struct scim_store *st, struct scim_err *err);
+
+/* Tenants. create: 409 uniqueness if the name exists. get: 404 if unknown. */
+int scim_store_tenant_create(struct scim_store *st, const char *name, struct scim_tenant *out,
+                             struct scim_err *err);
+int scim_store_tenant_get(struct scim_store *st, const char *name, struct scim_tenant *out,
+                          struct scim_err *err);
+/* *out: new reference, an array of {"name", "created"} objects in creation order. */
+int scim_store_tenant_list(struct scim_store *st, json_t **out, struct scim_err *err);
+
+/* Tokens. insert: stores rec (its tenant must exist) with the SHA-256 of the plaintext. */
+int scim_store_token_insert(struct scim_store *st, const struct scim_token_record *rec,
+                            const unsigned char hash[SCIM_TOKEN_HASH_LEN], struct scim_err *err);
+/* Finds the token whose hash equals hash; 404 when none. Revoked/expired rows are returned too. */
+int scim_store_token_find(struct scim_store *st, const unsigned char hash[SCIM_TOKEN_HASH_LEN],
+                          struct scim_token_record *out, struct scim_err *err);
+/*
+ * Lists tokens (metadata only, never a hash) of one tenant, or of every tenant when tenant is
+ * NULL (scimctl only). *out: new array of objects {id, tenant, description, scopes, hint,
+ * created_at, expires_at, revoked_at, last_used_at} with RFC 3339 times or null.
+ */
+int scim_store_token_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                          struct scim_err *err);
+/* Marks a token revoked at now_ms; 404 if unknown (or, with tenant non-NULL, of another tenant). */
+int scim_store_token_revoke(struct scim_store *st, const struct scim_tenant *tenant,
+                            const char *id, int64_t now_ms, struct scim_err *err);
+/* Records last use; cheap, and skipped when the stored value is less than a minute old. */
+int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms,
+                           struct scim_err *err);
+
+/*
+ * Resources of type rt_name ("User", ...) in one tenant. doc is a normalised document (borrowed)
+ * without id and meta. password_hash is an Argon2id string or NULL.
+ * create: assigns id (UUID v4), version 1, created = modified = now; 409 uniqueness when an
+ *   active resource of the tenant already has the same userName (case-insensitive).
+ * get: 404 for unknown or deleted ids.
+ * replace: expected_version < 0 means any; otherwise 412 when the stored version differs.
+ *   password_hash NULL keeps the stored hash. version + 1, modified = now. 404, 409 as above.
+ * delete: marks the row deleted (a tombstone stays; the userName becomes free). 404, 412.
+ * On success *out (if non-NULL) receives the stored resource; clear it with scim_resource_clear.
+ */
+int scim_store_resource_create(struct scim_store *st, const struct scim_tenant *tenant,
+                               const char *rt_name, const json_t *doc, const char *password_hash,
+                               struct scim_resource *out, struct scim_err *err);
+int scim_store_resource_get(struct scim_store *st, const struct scim_tenant *tenant,
+                            const char *rt_name, const char *id, struct scim_resource *out,
+                            struct scim_err *err);
+int scim_store_resource_replace(struct scim_store *st, const struct scim_tenant *tenant,
+                                const char *rt_name, const char *id, int64_t expected_version,
+                                const json_t *doc, const char *password_hash,
+                                struct scim_resource *out, struct scim_err *err);
+int scim_store_resource_delete(struct scim_store *st, const struct scim_tenant *tenant,
+                               const char *rt_name, const char *id, int64_t expected_version,
+                               struct scim_err *err);
+/*
+ * Lists resources in creation order (stable: created, then id). *rows: array of *n resources
+ * (free with scim_store_rows_free), *total: number matching the filter overall.
+ */
+int scim_store_resource_list(struct scim_store *st, const struct scim_tenant *tenant,
+                             const char *rt_name, const struct scim_list_query *query,
+                             struct scim_resource **rows, size_t *n, int64_t *total,
+                             struct scim_err *err);
+void scim_store_rows_free(struct scim_resource *rows, size_t n);
+
+#endif
