@@ -1,0 +1,55 @@
+/*
+ * token — bearer token material: minting "<prefix>_<43 chars base64url of 32 random bytes>" with
+ * its id ("tok_" + 22 base64url chars), SHA-256 hashing for storage and lookup, constant-time
+ * comparison, and Argon2id hashing of user passwords. All randomness and hashing is libsodium.
+ * Owns: token format. Must not: store anything (the store does) or log a plaintext.
+ */
+#ifndef SCIM_TOKEN_H
+#define SCIM_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SCIM_TOKEN_SECRET_CHARS 43 /* base64url (no padding) of 32 bytes */
+#define SCIM_TOKEN_PREFIX_MAX 32
+#define SCIM_TOKEN_PLAIN_MAX (SCIM_TOKEN_PREFIX_MAX + 1 + SCIM_TOKEN_SECRET_CHARS + 1)
+#define SCIM_TOKEN_ID_MAX 32
+#define SCIM_TOKEN_HASH_BYTES 32
+#define SCIM_PASSWORD_HASH_MAX 128
+
+/* Initialises libsodium; returns 0, or -1 when it cannot be initialised. Call once at start. */
+int scim_token_init(void);
+
+/* True when prefix is 1..32 characters of [A-Za-z0-9] and '-'. */
+bool scim_token_prefix_valid(const char *prefix);
+
+/*
+ * Mints a token: plain (SCIM_TOKEN_PLAIN_MAX bytes) receives the plaintext, hash its SHA-256, id
+ * (SCIM_TOKEN_ID_MAX bytes) a fresh public id. The caller must wipe plain after showing it once.
+ */
+void scim_token_mint(const char *prefix, char plain[SCIM_TOKEN_PLAIN_MAX],
+                     unsigned char hash[SCIM_TOKEN_HASH_BYTES], char id[SCIM_TOKEN_ID_MAX]);
+
+/* SHA-256 of plain[0..len) into hash. */
+void scim_token_hash(const char *plain, size_t len, unsigned char hash[SCIM_TOKEN_HASH_BYTES]);
+
+/*
+ * True when plain[0..len) has the shape "<prefix>_<43 base64url chars>" for any valid prefix.
+ * A malformed token is rejected before any lookup.
+ */
+bool scim_token_well_formed(const char *plain, size_t len);
+
+/* Constant-time equality of two hashes. */
+bool scim_token_hash_equal(const unsigned char a[SCIM_TOKEN_HASH_BYTES],
+                           const unsigned char b[SCIM_TOKEN_HASH_BYTES]);
+
+/* The display hint of a plaintext: prefix, "_…", last four characters. */
+void scim_token_hint(const char *plain, char *out, size_t size);
+
+/* Argon2id hash (libsodium's encoded string) of a password into out; 0, or -1 on failure. */
+int scim_password_hash(const char *password, size_t len, char out[SCIM_PASSWORD_HASH_MAX]);
+
+/* Fills buf (at least 37 bytes) with a random UUID v4 in lower-case hex with dashes. */
+void scim_uuid_v4(char buf[37]);
+
+#endif
