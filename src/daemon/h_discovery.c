@@ -1,0 +1,85 @@
+/*
+ * h_discovery — the discovery endpoints of RFC 7644 §4: /ServiceProviderConfig (RFC 7643 §5),
+ * /Schemas and /Schemas/{urn} (§7), /ResourceTypes and /ResourceTypes/{name} (§6). Everything
+ * they say is derived from the schema registry and the configuration, so discovery stays truthful
+ * as features land.
+ */
+#include "handlers.h"
+
+#include "list.h"
+#include "schema.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err)
+{
+    (void)err;
+    const struct scim_config *cfg = req->ctx->cfg;
+    char location[640];
+    snprintf(location, sizeof(location), "%s/ServiceProviderConfig", req->base_url);
+    json_t *doc = json_pack(
+        "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
+        " s:[{s:s, s:s, s:s, s:s, s:b}], s:{s:s, s:s}}",
+        "schemas", SCIM_SCHEMA_SPC, "documentationUri",
+        "https://datatracker.ietf.org/doc/html/rfc7644", "patch", "supported", 1, "bulk",
+        "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter", "supported", 1,
+        "maxResults", (json_int_t)cfg->max_results, "changePassword", "supported", 1, "sort",
+        "supported", 0, "etag", "supported", 1, "authenticationSchemes", "type",
+        "oauthbearertoken", "name", "OAuth Bearer Token", "description",
+        "Authentication with a bearer token minted by scimctl (Authorization: Bearer <token>)",
+        "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta",
+        "resourceType", "ServiceProviderConfig", "location", location);
+    scim_request_respond(req, 200, doc);
+    return 0;
+}
+
+int scim_h_schemas_list(struct scim_request *req, struct scim_err *err)
+{
+    (void)err;
+    json_t *resources = json_array();
+    for (size_t i = 0; i < scim_schema_count(); i++)
+        json_array_append_new(resources, scim_schema_to_json(scim_schema_at(i), req->base_url));
+    size_t n = json_array_size(resources);
+    scim_request_respond(req, 200, scim_list_response(resources, (int64_t)n, 1));
+    return 0;
+}
+
+int scim_h_schema_get(struct scim_request *req, struct scim_err *err)
+{
+    const char *urn = req->params[0];
+    for (size_t i = 0; i < scim_schema_count(); i++) {
+        const struct scim_schema *s = scim_schema_at(i);
+        if (strcasecmp(s->id, urn) == 0) {
+            scim_request_respond(req, 200, scim_schema_to_json(s, req->base_url));
+            return 0;
+        }
+    }
+    return scim_err_set(err, 404, NULL, "Schema '%s' is not served here; see /Schemas.", urn);
+}
+
+int scim_h_resource_types_list(struct scim_request *req, struct scim_err *err)
+{
+    (void)err;
+    json_t *resources = json_array();
+    for (size_t i = 0; i < scim_resource_type_count(); i++)
+        json_array_append_new(resources,
+                              scim_resource_type_to_json(scim_resource_type_at(i), req->base_url));
+    size_t n = json_array_size(resources);
+    scim_request_respond(req, 200, scim_list_response(resources, (int64_t)n, 1));
+    return 0;
+}
+
+int scim_h_resource_type_get(struct scim_request *req, struct scim_err *err)
+{
+    const char *name = req->params[0];
+    for (size_t i = 0; i < scim_resource_type_count(); i++) {
+        const struct scim_resource_type *rt = scim_resource_type_at(i);
+        if (strcasecmp(rt->id, name) == 0) {
+            scim_request_respond(req, 200, scim_resource_type_to_json(rt, req->base_url));
+            return 0;
+        }
+    }
+    return scim_err_set(err, 404, NULL, "Resource type '%s' is not served here; see /ResourceTypes.",
+                        name);
+}

@@ -1,0 +1,367 @@
+/*
+ * h_resources — the generic resource endpoints of RFC 7644 §3: create (POST, §3.3), read (GET,
+ * §3.4.1), list (GET with filter/paging/projection, §3.4.2), replace (PUT, §3.5.1), modify
+ * (PATCH, §3.5.2) and delete (DELETE, §3.6), with ETag preconditions (§3.14). One code path
+ * serves every row of the resource-type table; the row comes from the router.
+ * Owns: the read-modify-write loop that keeps concurrent writers from losing updates.
+ * Must not: build SQL (the store does) or validate documents itself (resource.c does).
+ */
+#include "handlers.h"
+
+#include "filter.h"
+#include "list.h"
+#include "log.h"
+#include "mem.h"
+#include "patch.h"
+#include "resource.h"
+#include "token.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* How often a write is retried when another writer changed the resource in between. */
+#define WRITE_ATTEMPTS 5
+
+static const struct scim_resource_type *route_rt(const struct scim_request *req)
+{
+    return req->route_data;
+}
+
+/* Adds ETag (and Location when with_location) for a stored resource. */
+static void resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
+                             const struct scim_resource *res, bool with_location)
+{
+    char etag[32];
+    scim_request_add_header(req, "ETag", scim_resource_etag(res->version, etag, sizeof(etag)));
+    if (with_location) {
+        char location[700];
+        snprintf(location, sizeof(location), "%s%s/%s", req->base_url, rt->endpoint, res->id);
+        scim_request_add_header(req, "Location", location);
+    }
+}
+
+/* Parses attributes / excludedAttributes from the query. */
+static int query_projection(const struct scim_request *req, const struct scim_resource_type *rt,
+                            struct scim_projection *p, struct scim_err *err)
+{
+    return scim_projection_parse(rt, scim_request_query(req, "attributes"),
+                                 scim_request_query(req, "excludedAttributes"), p, err);
+}
+
+/* Responds with one rendered, projected resource. */
+static int respond_resource(struct scim_request *req, const struct scim_resource_type *rt,
+                            const struct scim_resource *res, int status, bool with_location,
+                            struct scim_err *err)
+{
+    struct scim_projection p;
+    int rc = query_projection(req, rt, &p, err);
+    if (rc < 0)
+        return rc;
+    json_t *doc = scim_resource_render(rt, res, req->base_url);
+    scim_projection_apply(rt, &p, doc);
+    scim_projection_clear(&p);
+    resource_headers(req, rt, res, with_location);
+    scim_request_respond(req, status, doc);
+    return 0;
+}
+
+/*
+ * The version an If-Match header requires: -1 when absent or "*", the version otherwise.
+ * An ETag this server never issued can never match → 412.
+ */
+static int if_match_version(const struct scim_request *req, int64_t *out, struct scim_err *err)
+{
+    const char *h = scim_request_header(req, "If-Match");
+    *out = -1;
+    if (!h)
+        return 0;
+    int64_t v = scim_resource_etag_parse(h);
+    if (v < 0)
+        return scim_err_set(err, 412, NULL,
+                            "If-Match '%s' does not match the resource's current version.", h);
+    *out = v == 0 ? -1 : v;
+    return 0;
+}
+
+static int hash_password(const char *password, char *out, struct scim_err *err)
+{
+    if (scim_password_hash(password, strlen(password), out) < 0)
+        return scim_err_internal(err, "Argon2id password hashing failed (out of memory?)");
+    return 0;
+}
+
+int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
+{
+    const struct scim_resource_type *rt = route_rt(req);
+    json_t *body = NULL, *doc = NULL;
+    char *password = NULL;
+    char password_hash[SCIM_PASSWORD_HASH_MAX];
+    struct scim_resource res = {0};
+    int rc = scim_request_json(req, &body, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_resource_normalize(rt, body, SCIM_WRITE_CREATE, NULL, &doc, &password, err);
+    if (rc < 0)
+        goto out;
+    if (password) {
+        rc = hash_password(password, password_hash, err);
+        if (rc < 0)
+            goto out;
+    }
+    rc = scim_store_resource_create(req->ctx->store, &req->auth.tenant, rt->name, doc,
+                                    password ? password_hash : NULL, &res, err);
+    if (rc < 0)
+        goto out;
+    rc = respond_resource(req, rt, &res, 201, true, err);
+out:
+    if (password) {
+        sodium_memzero(password, strlen(password));
+        scim_free(password);
+    }
+    scim_resource_clear(&res);
+    json_decref(doc);
+    json_decref(body);
+    return rc;
+}
+
+int scim_h_resource_get(struct scim_request *req, struct scim_err *err)
+{
+    const struct scim_resource_type *rt = route_rt(req);
+    struct scim_resource res = {0};
+    int rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name, req->params[0],
+                                     &res, err);
+    if (rc < 0)
+        goto out;
+    const char *inm = scim_request_header(req, "If-None-Match");
+    if (inm) {
+        int64_t v = scim_resource_etag_parse(inm);
+        if (v == 0 || v == res.version) {
+            resource_headers(req, rt, &res, false);
+            scim_request_respond(req, 304, NULL);
+            goto out;
+        }
+    }
+    rc = respond_resource(req, rt, &res, 200, false, err);
+out:
+    scim_resource_clear(&res);
+    return rc;
+}
+
+/* Maps a filter that is one equality on an indexed attribute onto the store query. */
+static bool indexed_equality(const struct scim_filter *f, struct scim_list_query *q)
+{
+    if (f->kind != SCIM_FILTER_COMPARE || f->op != SCIM_OP_EQ || f->path.sub ||
+        !json_is_string(f->value))
+        return false;
+    const char *name = f->path.attr->name;
+    bool common = f->path.schema == NULL &&
+                  (strcmp(name, "id") == 0 || strcmp(name, "externalId") == 0);
+    bool user_name = f->path.schema != NULL && strcmp(f->path.schema->id, SCIM_SCHEMA_USER) == 0 &&
+                     strcmp(name, "userName") == 0;
+    if (!common && !user_name)
+        return false;
+    q->filter_attr = name;
+    q->filter_value = json_string_value(f->value);
+    return true;
+}
+
+int scim_h_resource_list(struct scim_request *req, struct scim_err *err)
+{
+    const struct scim_resource_type *rt = route_rt(req);
+    const struct scim_config *cfg = req->ctx->cfg;
+    struct scim_filter *filter = NULL;
+    struct scim_projection p = {0};
+    struct scim_resource *rows = NULL;
+    size_t n = 0;
+    int64_t total = 0, start = 1, count = 0;
+    json_t *resources = json_array();
+    int rc = scim_list_parse_paging(scim_request_query(req, "startIndex"),
+                                    scim_request_query(req, "count"), cfg->default_count,
+                                    cfg->max_results, &start, &count, err);
+    if (rc < 0)
+        goto out;
+    rc = query_projection(req, rt, &p, err);
+    if (rc < 0)
+        goto out;
+    const char *filter_text = scim_request_query(req, "filter");
+    if (filter_text) {
+        struct scim_filter_limits limits = {(size_t)cfg->filter_max_length,
+                                            (size_t)cfg->filter_max_depth};
+        rc = scim_filter_parse(rt, filter_text, &limits, &filter, err);
+        if (rc < 0)
+            goto out;
+    }
+    struct scim_list_query q = {NULL, NULL, start, count};
+    if (!filter || indexed_equality(filter, &q)) {
+        rc = scim_store_resource_list(req->ctx->store, &req->auth.tenant, rt->name, &q, &rows, &n,
+                                      &total, err);
+        if (rc < 0)
+            goto out;
+        for (size_t i = 0; i < n; i++) {
+            json_t *doc = scim_resource_render(rt, &rows[i], req->base_url);
+            scim_projection_apply(rt, &p, doc);
+            json_array_append_new(resources, doc);
+        }
+    } else {
+        /* Filters the store cannot answer from an index are evaluated over every resource of
+         * the tenant with the in-memory evaluator (RFC 7644 §3.4.2.2 semantics). */
+        struct scim_list_query all = {NULL, NULL, 1, INT64_MAX};
+        rc = scim_store_resource_list(req->ctx->store, &req->auth.tenant, rt->name, &all, &rows,
+                                      &n, &total, err);
+        if (rc < 0)
+            goto out;
+        total = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *doc = scim_resource_render(rt, &rows[i], req->base_url);
+            if (scim_filter_match(filter, doc)) {
+                total++;
+                if (total >= start && (int64_t)json_array_size(resources) < count) {
+                    scim_projection_apply(rt, &p, doc);
+                    json_array_append(resources, doc);
+                }
+            }
+            json_decref(doc);
+        }
+    }
+    scim_request_respond(req, 200, scim_list_response(resources, total, start));
+    resources = NULL;
+out:
+    json_decref(resources);
+    scim_store_rows_free(rows, n);
+    scim_projection_clear(&p);
+    scim_filter_free(filter);
+    return rc;
+}
+
+/* What a write computes from the current resource: the new document and password. */
+typedef int (*compute_fn)(const struct scim_request *req, const struct scim_resource_type *rt,
+                          const json_t *body, const struct scim_resource *current, json_t **doc,
+                          char **password, bool *changed, struct scim_err *err);
+
+static int compute_replace(const struct scim_request *req, const struct scim_resource_type *rt,
+                           const json_t *body, const struct scim_resource *current, json_t **doc,
+                           char **password, bool *changed, struct scim_err *err)
+{
+    (void)req;
+    int rc = scim_resource_normalize(rt, body, SCIM_WRITE_REPLACE, current->doc, doc, password,
+                                     err);
+    *changed = rc == 0 && (*password != NULL || !json_equal(*doc, current->doc));
+    return rc;
+}
+
+static int compute_patch(const struct scim_request *req, const struct scim_resource_type *rt,
+                         const json_t *body, const struct scim_resource *current, json_t **doc,
+                         char **password, bool *changed, struct scim_err *err)
+{
+    struct scim_patch_limits limits = {(size_t)req->ctx->cfg->patch_max_operations};
+    json_t *patched = NULL;
+    int rc = scim_patch_apply(rt, current->doc, body, &limits, &patched, changed, err);
+    if (rc < 0 || !*changed)
+        goto out;
+    rc = scim_resource_normalize(rt, patched, SCIM_WRITE_REPLACE, current->doc, doc, password,
+                                 err);
+    if (rc == 0)
+        *changed = *password != NULL || !json_equal(*doc, current->doc);
+out:
+    json_decref(patched);
+    return rc;
+}
+
+/*
+ * Read-modify-write with optimistic concurrency: read the current version, compute the new
+ * document, write it only if the version is unchanged. Without If-Match a lost race is retried
+ * on the fresh version; with If-Match it is a 412, as RFC 7644 §3.14 requires.
+ */
+static int modify(struct scim_request *req, compute_fn compute, struct scim_err *err)
+{
+    const struct scim_resource_type *rt = route_rt(req);
+    json_t *body = NULL, *doc = NULL;
+    char *password = NULL;
+    char password_hash[SCIM_PASSWORD_HASH_MAX];
+    struct scim_resource current = {0}, updated = {0};
+    int64_t required = -1;
+    int rc = scim_request_json(req, &body, err);
+    if (rc < 0)
+        goto out;
+    rc = if_match_version(req, &required, err);
+    if (rc < 0)
+        goto out;
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+        scim_resource_clear(&current);
+        json_decref(doc);
+        doc = NULL;
+        scim_free(password);
+        password = NULL;
+        rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name,
+                                     req->params[0], &current, err);
+        if (rc < 0)
+            goto out;
+        if (required >= 0 && current.version != required) {
+            rc = scim_err_set(err, 412, NULL,
+                              "If-Match W/\"%lld\" is stale: the resource is at version %lld.",
+                              (long long)required, (long long)current.version);
+            goto out;
+        }
+        bool changed = false;
+        rc = compute(req, rt, body, &current, &doc, &password, &changed, err);
+        if (rc < 0)
+            goto out;
+        if (!changed) {
+            /* Nothing to write: version and lastModified stay as they are. */
+            rc = respond_resource(req, rt, &current, 200, false, err);
+            goto out;
+        }
+        if (password) {
+            rc = hash_password(password, password_hash, err);
+            if (rc < 0)
+                goto out;
+        }
+        rc = scim_store_resource_replace(req->ctx->store, &req->auth.tenant, rt->name,
+                                         current.id, current.version, doc,
+                                         password ? password_hash : NULL, &updated, err);
+        if (rc == SCIM_EPRECONDITION && required < 0)
+            continue;
+        if (rc < 0)
+            goto out;
+        rc = respond_resource(req, rt, &updated, 200, false, err);
+        goto out;
+    }
+    rc = scim_err_set(err, 409, NULL,
+                      "The resource is being changed by other requests; retry the request.");
+out:
+    if (password) {
+        sodium_memzero(password, strlen(password));
+        scim_free(password);
+    }
+    scim_resource_clear(&current);
+    scim_resource_clear(&updated);
+    json_decref(doc);
+    json_decref(body);
+    return rc;
+}
+
+int scim_h_resource_replace(struct scim_request *req, struct scim_err *err)
+{
+    return modify(req, compute_replace, err);
+}
+
+int scim_h_resource_patch(struct scim_request *req, struct scim_err *err)
+{
+    return modify(req, compute_patch, err);
+}
+
+int scim_h_resource_delete(struct scim_request *req, struct scim_err *err)
+{
+    const struct scim_resource_type *rt = route_rt(req);
+    int64_t required = -1;
+    int rc = if_match_version(req, &required, err);
+    if (rc < 0)
+        return rc;
+    rc = scim_store_resource_delete(req->ctx->store, &req->auth.tenant, rt->name, req->params[0],
+                                    required, err);
+    if (rc < 0)
+        return rc;
+    scim_request_respond(req, 204, NULL);
+    return 0;
+}

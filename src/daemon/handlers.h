@@ -1,0 +1,28 @@
+/*
+ * handlers — every endpoint handler the route table points at, grouped by file:
+ * h_health.c (/healthz), h_discovery.c (ServiceProviderConfig, Schemas, ResourceTypes),
+ * h_resources.c (generic CRUD for every row of the resource-type table).
+ * Each fills the request's response and returns 0, or returns a negative scim_rc with err set.
+ */
+#ifndef SCIM_HANDLERS_H
+#define SCIM_HANDLERS_H
+
+#include "request.h"
+
+int scim_h_healthz(struct scim_request *req, struct scim_err *err);
+
+int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err);
+int scim_h_schemas_list(struct scim_request *req, struct scim_err *err);
+int scim_h_schema_get(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_types_list(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_type_get(struct scim_request *req, struct scim_err *err);
+
+/* req->route_data is the struct scim_resource_type; req->params[0] the id where present. */
+int scim_h_resource_create(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_get(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_list(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_replace(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_patch(struct scim_request *req, struct scim_err *err);
+int scim_h_resource_delete(struct scim_request *req, struct scim_err *err);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * request — the per-request state every handler receives: what the client sent (method, path,
+ * bounded body, query and header accessors), who it is (the auth result), and what to send back
+ * (status, JSON body, headers). The server owns and frees it in libmicrohttpd's completion
+ * callback; handlers only fill the response part.
+ */
+#ifndef SCIM_REQUEST_H
+#define SCIM_REQUEST_H
+
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct MHD_Connection;
+
+/* Shared, read-only after start (except the in-flight counter the server maintains). */
+struct scimd_context {
+    const struct scim_config *cfg;
+    struct scim_store *store;
+};
+
+enum scim_scope {
+    SCIM_SCOPE_SCIM = 1 << 0,      /* full provisioning */
+    SCIM_SCOPE_SCIM_READ = 1 << 1, /* GET and .search only */
+    SCIM_SCOPE_ADMIN = 1 << 2      /* the /api/v1 admin API */
+};
+
+struct scim_auth {
+    bool ok;
+    struct scim_tenant tenant;
+    char token_id[48];
+    unsigned scopes; /* enum scim_scope bits */
+};
+
+#define SCIM_REQUEST_MAX_HEADERS 8
+#define SCIM_REQUEST_MAX_PARAMS 2
+
+struct scim_request {
+    struct MHD_Connection *conn;
+    const struct scimd_context *ctx;
+    const char *method; /* borrowed from libmicrohttpd, valid for the request */
+    char *path;         /* owned copy of the URL path without trailing '/' */
+    char *params[SCIM_REQUEST_MAX_PARAMS]; /* pointers into path_segments for '*' parts */
+    char *path_segments;                   /* owned scratch copy split by the router */
+    const void *route_data;                /* the matched route's data (e.g. resource type) */
+
+    char *body; /* owned, NUL-terminated */
+    size_t body_len;
+    size_t body_cap;
+    bool body_too_large;
+
+    char request_id[24];
+    int64_t start_us;
+    char base_url[512];
+    struct scim_auth auth;
+
+    /* Response, filled by handlers. */
+    int status;
+    json_t *resp_body; /* owned; NULL for no body */
+    const char *header_names[SCIM_REQUEST_MAX_HEADERS];
+    char *header_values[SCIM_REQUEST_MAX_HEADERS]; /* owned */
+    size_t n_headers;
+};
+
+/* Header and query accessors; the strings are borrowed from libmicrohttpd (valid for the
+ * request) or NULL when absent. */
+const char *scim_request_header(const struct scim_request *req, const char *name);
+const char *scim_request_query(const struct scim_request *req, const char *name);
+
+/* Adds a response header; value is copied. */
+void scim_request_add_header(struct scim_request *req, const char *name, const char *value);
+
+/* Sets the response: status and body (the reference is stolen; NULL for none). */
+void scim_request_respond(struct scim_request *req, int status, json_t *body);
+
+/* Parses the body as a JSON object with the configured limits (see scim_json_parse_object). */
+int scim_request_json(const struct scim_request *req, json_t **out, struct scim_err *err);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * server — libmicrohttpd glue. A request's life: first callback allocates struct scim_request
+ * (and answers 413 at once when Content-Length is over the limit), later callbacks append the
+ * body into a bounded buffer, the final callback hands the request to the router and queues
+ * the response; the completion callback writes the access log line and frees everything.
+ * Owns: the in-flight counter used for graceful shutdown. Must not: know endpoints.
+ */
+#include "server.h"
+
+#include "json.h"
+#include "log.h"
+#include "mem.h"
+#include "router.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCIM_CONTENT_TYPE "application/scim+json; charset=utf-8"
+
+struct scimd_server {
+    const struct scimd_context *ctx;
+    struct MHD_Daemon *mhd;
+    uint16_t port;
+    atomic_int in_flight;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *scim_request_header(const struct scim_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *scim_request_query(const struct scim_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void scim_request_add_header(struct scim_request *req, const char *name, const char *value)
+{
+    if (req->n_headers >= SCIM_REQUEST_MAX_HEADERS) {
+        scim_log(SCIM_LOG_ERROR, "request_id=%s too many response headers; dropped %s",
+                 req->request_id, name);
+        return;
+    }
+    req->header_names[req->n_headers] = name;
+    req->header_values[req->n_headers] = scim_strdup(value);
+    req->n_headers++;
+}
+
+void scim_request_respond(struct scim_request *req, int status, json_t *body)
+{
+    req->status = status;
+    json_decref(req->resp_body);
+    req->resp_body = body;
+}
+
+int scim_request_json(const struct scim_request *req, json_t **out, struct scim_err *err)
+{
+    return scim_json_parse_object(req->body ? req->body : "", req->body_len,
+                                  (size_t)req->ctx->cfg->max_json_depth, out, err);
+}
+
+static void request_free(struct scim_request *req)
+{
+    if (!req)
+        return;
+    json_decref(req->resp_body);
+    for (size_t i = 0; i < req->n_headers; i++)
+        scim_free(req->header_values[i]);
+    scim_free(req->path);
+    scim_free(req->path_segments);
+    scim_free(req->body);
+    scim_free(req);
+}
+
+/* The public base URL: the configured one, or http://<Host>/scim/v2 when the Host header is a
+ * plausible host[:port]; otherwise the listen address. */
+static void compute_base_url(struct scim_request *req)
+{
+    const struct scim_config *cfg = req->ctx->cfg;
+    if (cfg->base_url[0]) {
+        snprintf(req->base_url, sizeof(req->base_url), "%s", cfg->base_url);
+        size_t len = strlen(req->base_url);
+        if (len > 0 && req->base_url[len - 1] == '/')
+            req->base_url[len - 1] = '\0';
+        return;
+    }
+    const char *host = scim_request_header(req, MHD_HTTP_HEADER_HOST);
+    bool ok = host && host[0] && strlen(host) < 256;
+    for (const char *p = host; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+             strchr(".-:[]_", *p) != NULL;
+    snprintf(req->base_url, sizeof(req->base_url), "http://%s/scim/v2", ok ? host : cfg->listen);
+}
+
+static void new_request_id(char *buf, size_t size)
+{
+    unsigned char raw[8];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2hex(buf, size, raw, sizeof(raw));
+}
+
+static void render_error(struct scim_request *req, const struct scim_err *err)
+{
+    struct scim_err copy = *err;
+    if (copy.status < 400 || copy.status > 599)
+        copy.status = 500;
+    scim_request_respond(req, copy.status, scim_err_to_json(&copy));
+}
+
+static enum MHD_Result send_response(struct scim_request *req)
+{
+    struct MHD_Response *resp;
+    if (req->resp_body) {
+        size_t len;
+        char *text = scim_json_dump(req->resp_body, &len);
+        resp = MHD_create_response_from_buffer_with_free_callback(len, text, scim_free);
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    if (req->resp_body)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, SCIM_CONTENT_TYPE);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    for (size_t i = 0; i < req->n_headers; i++)
+        MHD_add_response_header(resp, req->header_names[i], req->header_values[i]);
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void access_log(const struct scim_request *req)
+{
+    double ms = (double)(now_us() - req->start_us) / 1000.0;
+    scim_log(SCIM_LOG_INFO,
+             "request_id=%s method=%s path=\"%s\" status=%d tenant=%s token=%s latency_ms=%.3f",
+             req->request_id, req->method, req->path ? req->path : "-", req->status,
+             req->auth.ok ? req->auth.tenant.name : "-", req->auth.ok ? req->auth.token_id : "-",
+             ms);
+}
+
+/* Copies the URL path (libmicrohttpd has already removed the query and percent-decoded it),
+ * dropping trailing slashes so "/scim/v2/Users/" routes like "/scim/v2/Users". */
+static char *normalised_path(const char *url)
+{
+    size_t len = strlen(url);
+    while (len > 1 && url[len - 1] == '/')
+        len--;
+    return scim_strndup(url, len);
+}
+
+static bool body_content_type_ok(const struct scim_request *req)
+{
+    const char *ct = scim_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct || !ct[0])
+        return true; /* Lenient: some clients omit it; the body must still be JSON. */
+    size_t len = strcspn(ct, "; \t");
+    return (len == 21 && strncasecmp(ct, "application/scim+json", 21) == 0) ||
+           (len == 16 && strncasecmp(ct, "application/json", 16) == 0);
+}
+
+static void handle(struct scim_request *req)
+{
+    struct scim_err err;
+    scim_err_clear(&err);
+    int rc = 0;
+    if (req->body_too_large) {
+        rc = scim_err_set(&err, 413, NULL,
+                          "The request body is larger than the limit of %lld bytes.",
+                          (long long)req->ctx->cfg->max_body_bytes);
+        goto out;
+    }
+    if (req->body_len > 0 && !body_content_type_ok(req)) {
+        rc = scim_err_set(&err, 415, NULL,
+                          "Content-Type must be application/scim+json or application/json.");
+        goto out;
+    }
+    compute_base_url(req);
+    rc = scim_router_dispatch(req, &err);
+out:
+    if (rc < 0) {
+        if (err.status == 0)
+            scim_err_internal(&err, "handler failed without an error status");
+        render_error(req, &err);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct scimd_server *srv = cls;
+    struct scim_request *req = *con_cls;
+    if (!req) {
+        req = scim_calloc(1, sizeof(*req));
+        req->conn = conn;
+        req->ctx = srv->ctx;
+        req->method = method;
+        req->path = normalised_path(url);
+        req->start_us = now_us();
+        new_request_id(req->request_id, sizeof(req->request_id));
+        atomic_fetch_add(&srv->in_flight, 1);
+        *con_cls = req;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end = NULL;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end != cl && n > (unsigned long long)srv->ctx->cfg->max_body_bytes) {
+                req->body_too_large = true;
+                handle(req);
+                return send_response(req);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->body_too_large || req->body_len + n > (size_t)srv->ctx->cfg->max_body_bytes) {
+            req->body_too_large = true;
+            return MHD_YES; /* Keep reading and discard; answer 413 at the end. */
+        }
+        if (req->body_len + n + 1 > req->body_cap) {
+            size_t cap = req->body_cap ? req->body_cap : 1024;
+            while (cap < req->body_len + n + 1)
+                cap *= 2;
+            req->body = scim_realloc(req->body, cap);
+            req->body_cap = cap;
+        }
+        memcpy(req->body + req->body_len, upload_data, n);
+        req->body_len += n;
+        req->body[req->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (req->status != 0)
+        return MHD_YES; /* Already answered (early 413). */
+    handle(req);
+    return send_response(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    struct scimd_server *srv = cls;
+    struct scim_request *req = *con_cls;
+    if (!req)
+        return;
+    access_log(req);
+    request_free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t len = strlen(line);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    scim_log(SCIM_LOG_WARN, "http: %s", line);
+}
+
+int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **out,
+                       struct scim_err *err)
+{
+    int rc = 0;
+    struct scimd_server *srv = scim_calloc(1, sizeof(*srv));
+    srv->ctx = ctx;
+    char host[256];
+    uint16_t port;
+    if (scim_config_listen_parts(ctx->cfg, host, sizeof(host), &port) < 0) {
+        rc = scim_err_set(err, 400, NULL, "--listen must be host:port, got '%s'",
+                          ctx->cfg->listen);
+        goto out;
+    }
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (strcmp(host, "localhost") == 0)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        rc = scim_err_set(err, 400, NULL, "--listen host must be an IPv4 address, got '%s'", host);
+        goto out;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = ctx->cfg->threads > 0 ? (unsigned)ctx->cfg->threads
+                                             : (unsigned)(cpus > 0 ? cpus : 2);
+    srv->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->cfg->max_connections,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!srv->mhd) {
+        rc = scim_err_set(err, 500, NULL, "cannot listen on %s (address in use or not allowed)",
+                          ctx->cfg->listen);
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : port;
+    scim_log(SCIM_LOG_INFO, "scimd %s listening on %s:%u (SCIM base http://%s:%u/scim/v2, %u threads)",
+             SCIMD_VERSION, host, srv->port, host, srv->port, threads);
+    *out = srv;
+    srv = NULL;
+out:
+    scim_free(srv);
+    return rc;
+}
+
+uint16_t scimd_server_port(const struct scimd_server *srv)
+{
+    return srv->port;
+}
+
+void scimd_server_stop(struct scimd_server *srv, int grace_ms)
+{
+    if (!srv)
+        return;
+    MHD_quiesce_daemon(srv->mhd);
+    int waited = 0;
+    while (atomic_load(&srv->in_flight) > 0 && waited < grace_ms) {
+        usleep(10000);
+        waited += 10;
+    }
+    MHD_stop_daemon(srv->mhd);
+    scim_free(srv);
+}

@@ -1,0 +1,224 @@
+/*
+ * list — ListResponse, paging parameters and attribute projection (RFC 7644 §3.4.2, §3.9).
+ * Projection works on a rendered resource whose keys are already canonical (resource.c writes
+ * them so), so every lookup here is an exact-key hash lookup.
+ */
+#include "list.h"
+
+#include "mem.h"
+#include "path.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *scim_list_response(json_t *resources, int64_t total, int64_t start_index)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "schemas", json_pack("[s]", SCIM_SCHEMA_LIST_RESPONSE));
+    json_object_set_new(doc, "totalResults", json_integer(total));
+    json_object_set_new(doc, "itemsPerPage", json_integer((json_int_t)json_array_size(resources)));
+    json_object_set_new(doc, "startIndex", json_integer(start_index));
+    json_object_set_new(doc, "Resources", resources);
+    return doc;
+}
+
+static int parse_int(const char *name, const char *text, int64_t *out, struct scim_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno == ERANGE) {
+        v = v < 0 ? INT64_MIN / 2 : INT64_MAX / 2;
+    } else if (end == text || *end != '\0') {
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
+                            "Query parameter '%s' must be an integer, got '%s'.", name, text);
+    }
+    *out = (int64_t)v;
+    return 0;
+}
+
+int scim_list_parse_paging(const char *start_index, const char *count, int64_t default_count,
+                           int64_t max_results, int64_t *start_out, int64_t *count_out,
+                           struct scim_err *err)
+{
+    int64_t start = 1, n = default_count;
+    if (start_index && parse_int("startIndex", start_index, &start, err) < 0)
+        return SCIM_ERR;
+    if (count && parse_int("count", count, &n, err) < 0)
+        return SCIM_ERR;
+    if (start < 1)
+        start = 1;
+    if (n < 0)
+        n = 0;
+    if (n > max_results)
+        n = max_results;
+    *start_out = start;
+    *count_out = n;
+    return 0;
+}
+
+void scim_projection_clear(struct scim_projection *p)
+{
+    scim_free(p->items);
+    p->items = NULL;
+    p->n = 0;
+    p->include = -1;
+}
+
+int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
+                          const char *excluded, struct scim_projection *out, struct scim_err *err)
+{
+    int rc = 0;
+    out->n = 0;
+    out->items = NULL;
+    out->include = -1;
+    const char *text = attributes ? attributes : excluded;
+    if (!text)
+        goto out;
+    out->include = attributes ? 1 : 0;
+    size_t cap = 1;
+    for (const char *p = text; *p; p++)
+        cap += *p == ',';
+    out->items = scim_calloc(cap, sizeof(*out->items));
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, ",");
+        size_t trimmed = len;
+        while (trimmed > 0 && p[trimmed - 1] == ' ')
+            trimmed--;
+        if (trimmed > 0) {
+            struct scim_path path;
+            rc = scim_path_parse(rt, p, trimmed, 0, &path, err);
+            if (rc < 0) {
+                err->scim_type = SCIM_TYPE_INVALID_VALUE;
+                goto out;
+            }
+            out->items[out->n].schema = path.schema;
+            out->items[out->n].attr = path.attr;
+            out->items[out->n].sub = path.sub;
+            out->n++;
+            scim_path_clear(&path);
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+out:
+    if (rc < 0)
+        scim_projection_clear(out);
+    return rc;
+}
+
+/* The object holding attributes of schema in resource: the resource itself for the core schema
+ * and common attributes, resource[urn] for an extension. Borrowed or NULL. */
+static json_t *container(const struct scim_resource_type *rt, json_t *resource,
+                         const struct scim_schema *schema)
+{
+    if (!schema || schema == rt->schema)
+        return resource;
+    return json_object_get(resource, schema->id);
+}
+
+/* True when the projection names attr (of schema) itself, or one of its sub-attributes when
+ * sub_too; *whole is set when attr is named without a sub-attribute. */
+static bool named(const struct scim_projection *p, const struct scim_schema *schema,
+                  const struct scim_attr *attr, bool *whole)
+{
+    bool found = false;
+    *whole = false;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->items[i].attr != attr || p->items[i].schema != schema)
+            continue;
+        found = true;
+        if (!p->items[i].sub)
+            *whole = true;
+    }
+    return found;
+}
+
+static bool sub_named(const struct scim_projection *p, const struct scim_attr *attr,
+                      const struct scim_attr *sub)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (p->items[i].attr == attr && p->items[i].sub == sub)
+            return true;
+    return false;
+}
+
+/* Keeps or drops the sub-attributes of one complex value (an object) per the projection. */
+static void project_complex_value(const struct scim_projection *p, const struct scim_attr *attr,
+                                  json_t *value)
+{
+    for (size_t i = 0; i < attr->n_sub_attrs; i++) {
+        const struct scim_attr *sub = &attr->sub_attrs[i];
+        if (!json_object_get(value, sub->name))
+            continue;
+        bool listed = sub_named(p, attr, sub);
+        bool keep = sub->returned == SCIM_RET_ALWAYS || (p->include == 1 ? listed : !listed);
+        if (sub->returned == SCIM_RET_NEVER)
+            keep = false;
+        if (!keep)
+            json_object_del(value, sub->name);
+    }
+}
+
+static void project_attr(const struct scim_projection *p, const struct scim_schema *schema,
+                         const struct scim_attr *attr, json_t *holder)
+{
+    json_t *value = json_object_get(holder, attr->name);
+    if (!value)
+        return;
+    if (attr->returned == SCIM_RET_NEVER) {
+        json_object_del(holder, attr->name);
+        return;
+    }
+    if (attr->returned == SCIM_RET_ALWAYS)
+        return;
+    bool whole = false;
+    bool listed = p->include >= 0 && named(p, schema, attr, &whole);
+    bool keep;
+    if (p->include == 1)
+        keep = listed;
+    else if (p->include == 0)
+        keep = !(listed && whole);
+    else
+        keep = attr->returned != SCIM_RET_REQUEST;
+    if (!keep) {
+        json_object_del(holder, attr->name);
+        return;
+    }
+    if (!listed || whole || attr->type != SCIM_ATTR_COMPLEX)
+        return;
+    /* Only some sub-attributes are named: filter inside the value(s). */
+    if (json_is_array(value)) {
+        size_t i;
+        json_t *element;
+        json_array_foreach(value, i, element) project_complex_value(p, attr, element);
+    } else {
+        project_complex_value(p, attr, value);
+    }
+}
+
+void scim_projection_apply(const struct scim_resource_type *rt, const struct scim_projection *p,
+                           json_t *resource)
+{
+    size_t n_common;
+    const struct scim_attr *common = scim_schema_common_attrs(&n_common);
+    for (size_t i = 0; i < n_common; i++)
+        project_attr(p, NULL, &common[i], resource);
+    for (size_t i = 0; i < rt->schema->n_attrs; i++)
+        project_attr(p, rt->schema, &rt->schema->attrs[i], resource);
+    for (size_t e = 0; e < rt->n_extensions; e++) {
+        const struct scim_schema *ext = rt->extensions[e].schema;
+        json_t *holder = container(rt, resource, ext);
+        if (!holder)
+            continue;
+        for (size_t i = 0; i < ext->n_attrs; i++)
+            project_attr(p, ext, &ext->attrs[i], holder);
+        if (json_object_size(holder) == 0)
+            json_object_del(resource, ext->id);
+    }
+}
