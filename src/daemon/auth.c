@@ -15,37 +15,6 @@
 
 #define REALM "Bearer realm=\"scimd\""
 
-int scim_auth_parse_scopes(const char *text, unsigned *out)
-{
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } names[] = {{"scim", SCIM_SCOPE_SCIM},
-                 {"scim:read", SCIM_SCOPE_SCIM_READ},
-                 {"admin", SCIM_SCOPE_ADMIN}};
-    unsigned scopes = 0;
-    const char *p = text;
-    while (*p) {
-        size_t len = strcspn(p, " ,");
-        if (len > 0) {
-            bool known = false;
-            for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-                if (strlen(names[i].name) == len && strncmp(names[i].name, p, len) == 0) {
-                    scopes |= names[i].bit;
-                    known = true;
-                }
-            }
-            if (!known)
-                return -1;
-        }
-        p += len;
-        while (*p == ' ' || *p == ',')
-            p++;
-    }
-    *out = scopes;
-    return 0;
-}
-
 static int unauthorized(struct scim_request *req, struct scim_err *err, bool token_given,
                         const char *detail)
 {
@@ -90,7 +59,7 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
     if (rec.expires_ms != 0 && rec.expires_ms <= now)
         return unauthorized(req, err, true, "The bearer token has expired.");
     unsigned scopes = 0;
-    if (scim_auth_parse_scopes(rec.scopes, &scopes) < 0)
+    if (scim_token_parse_scopes(rec.scopes, &scopes) < 0)
         return unauthorized(req, err, true, "The bearer token carries an unknown scope.");
 
     req->auth.ok = true;

@@ -15,8 +15,4 @@
  */
 int scim_auth_bearer(struct scim_request *req, struct scim_err *err);
 
-/* Parses a space-separated scope list ("scim admin") into enum scim_scope bits; unknown names
- * make it return -1. */
-int scim_auth_parse_scopes(const char *text, unsigned *out);
-
 #endif

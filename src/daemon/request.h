@@ -10,6 +10,7 @@
 #include "config.h"
 #include "err.h"
 #include "store.h"
+#include "token.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -22,12 +23,6 @@ struct MHD_Connection;
 struct scimd_context {
     const struct scim_config *cfg;
     struct scim_store *store;
-};
-
-enum scim_scope {
-    SCIM_SCOPE_SCIM = 1 << 0,      /* full provisioning */
-    SCIM_SCOPE_SCIM_READ = 1 << 1, /* GET and .search only */
-    SCIM_SCOPE_ADMIN = 1 << 2      /* the /api/v1 admin API */
 };
 
 struct scim_auth {

@@ -10,6 +10,37 @@
 #include <stdio.h>
 #include <string.h>
 
+int scim_token_parse_scopes(const char *text, unsigned *out)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"scim", SCIM_SCOPE_SCIM},
+                 {"scim:read", SCIM_SCOPE_SCIM_READ},
+                 {"admin", SCIM_SCOPE_ADMIN}};
+    unsigned scopes = 0;
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, " ,");
+        if (len > 0) {
+            bool known = false;
+            for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                if (strlen(names[i].name) == len && strncmp(names[i].name, p, len) == 0) {
+                    scopes |= names[i].bit;
+                    known = true;
+                }
+            }
+            if (!known)
+                return -1;
+        }
+        p += len;
+        while (*p == ' ' || *p == ',')
+            p++;
+    }
+    *out = scopes;
+    return 0;
+}
+
 int scim_token_init(void)
 {
     return sodium_init() < 0 ? -1 : 0;

@@ -17,6 +17,17 @@
 #define SCIM_TOKEN_HASH_BYTES 32
 #define SCIM_PASSWORD_HASH_MAX 128
 
+/* What a token may do; stored as a space-separated list of names ("scim admin"). */
+enum scim_scope {
+    SCIM_SCOPE_SCIM = 1 << 0,      /* "scim": full provisioning */
+    SCIM_SCOPE_SCIM_READ = 1 << 1, /* "scim:read": GET and .search only */
+    SCIM_SCOPE_ADMIN = 1 << 2      /* "admin": the /api/v1 admin API */
+};
+
+/* Parses a space- or comma-separated scope list into enum scim_scope bits; 0, or -1 when a
+ * name is unknown. */
+int scim_token_parse_scopes(const char *text, unsigned *out);
+
 /* Initialises libsodium; returns 0, or -1 when it cannot be initialised. Call once at start. */
 int scim_token_init(void);
 

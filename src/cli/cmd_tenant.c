@@ -1,0 +1,60 @@
+/*
+ * cmd_tenant — scimctl tenant create|list. A tenant is the isolation boundary: every token
+ * belongs to one, and every resource a token touches is that tenant's.
+ */
+#include "cli.h"
+
+#include "mem.h"
+#include "json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int scimctl_tenant_create(struct scimctl *ctl, int argc, char **argv)
+{
+    if (argc < 2 || strncmp(argv[1], "--", 2) == 0)
+        return scimctl_fail(2, "usage: scimctl tenant create NAME");
+    const char *name = argv[1];
+    size_t len = strlen(name);
+    if (len == 0 || len > 63)
+        return scimctl_fail(2, "a tenant name is 1 to 63 characters");
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return scimctl_fail(2, "a tenant name uses only letters, digits, '-', '_' and '.'");
+    }
+    struct scim_tenant tenant;
+    struct scim_err err;
+    scim_err_clear(&err);
+    if (scim_store_tenant_create(ctl->store, name, &tenant, &err) < 0)
+        return scimctl_fail(1, "%s", err.detail);
+    printf("created tenant %s\n", tenant.name);
+    return 0;
+}
+
+int scimctl_tenant_list(struct scimctl *ctl, int argc, char **argv)
+{
+    json_t *list = NULL;
+    struct scim_err err;
+    scim_err_clear(&err);
+    bool as_json = scimctl_switch(argc, argv, "json");
+    if (scim_store_tenant_list(ctl->store, &list, &err) < 0)
+        return scimctl_fail(1, "%s", err.detail);
+    if (as_json) {
+        char *text = scim_json_dump(list, NULL);
+        puts(text);
+        scim_free(text);
+    } else {
+        size_t i;
+        json_t *t;
+        printf("%-32s %s\n", "NAME", "CREATED");
+        json_array_foreach(list, i, t)
+        {
+            printf("%-32s %s\n", json_string_value(json_object_get(t, "name")),
+                   json_string_value(json_object_get(t, "created")));
+        }
+    }
+    json_decref(list);
+    return 0;
+}

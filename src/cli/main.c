@@ -1,0 +1,138 @@
+/*
+ * scimctl — the admin command line. main reads the shared configuration (SCIMD_DATABASE,
+ * SCIMD_TOKEN_PREFIX, ... as scimd does; --database overrides), opens the store and runs one
+ * subcommand from the table. Subcommands live in cmd_<group>.c.
+ */
+#include "cli.h"
+#include "mem.h"
+#include "token.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct scimctl_command commands[] = {
+    {"tenant", "create", scimctl_tenant_create, "tenant create NAME"},
+    {"tenant", "list", scimctl_tenant_list, "tenant list"},
+    {"token", "create", scimctl_token_create,
+     "token create --tenant T --description D --expires-in-days N [--scope S]... [--quiet]"},
+    {"token", "list", scimctl_token_list, "token list [--tenant T]"},
+    {"token", "revoke", scimctl_token_revoke, "token revoke ID"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: scimctl [--database PATH] <command>\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  scimctl %s\n", commands[i].usage);
+    fprintf(out, "\nThe database is --database, else $SCIMD_DATABASE, else ./var/scimd.db.\n");
+}
+
+const char *scimctl_flag(int argc, char **argv, const char *name, int *index)
+{
+    size_t len = strlen(name);
+    for (int i = index ? *index : 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, len) != 0)
+            continue;
+        if (a[2 + len] == '=') {
+            if (index)
+                *index = i + 1;
+            return a + 3 + len;
+        }
+        if (a[2 + len] == '\0' && i + 1 < argc) {
+            if (index)
+                *index = i + 2;
+            return argv[i + 1];
+        }
+    }
+    return NULL;
+}
+
+bool scimctl_switch(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0)
+            return true;
+    return false;
+}
+
+int scimctl_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("scimctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    int status = 2;
+    struct scimctl ctl;
+    struct scim_err err;
+    char *env_only[] = {argv[0], NULL};
+    scim_err_clear(&err);
+    scim_mem_init();
+    memset(&ctl, 0, sizeof(ctl));
+    if (scim_token_init() < 0)
+        return scimctl_fail(1, "libsodium could not be initialised");
+    if (scim_config_load(&ctl.cfg, 1, env_only, stdout, &err) < 0)
+        return scimctl_fail(2, "%s", err.detail);
+
+    /* Global options come before the command group. */
+    int first = 1;
+    while (first < argc && strncmp(argv[first], "--", 2) == 0) {
+        if (strcmp(argv[first], "--help") == 0) {
+            usage(stdout);
+            status = 0;
+            goto out;
+        }
+        const char *value = NULL;
+        if (strncmp(argv[first], "--database=", 11) == 0) {
+            value = argv[first] + 11;
+            first++;
+        } else if (strcmp(argv[first], "--database") == 0 && first + 1 < argc) {
+            value = argv[first + 1];
+            first += 2;
+        } else {
+            status = scimctl_fail(2, "unknown option %s (see --help)", argv[first]);
+            goto out;
+        }
+        scim_free(ctl.cfg.database);
+        ctl.cfg.database = scim_strdup(value);
+    }
+    if (argc - first < 2) {
+        usage(stderr);
+        goto out;
+    }
+    const struct scimctl_command *cmd = NULL;
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].group, argv[first]) == 0 &&
+            strcmp(commands[i].name, argv[first + 1]) == 0)
+            cmd = &commands[i];
+    if (!cmd) {
+        fprintf(stderr, "scimctl: unknown command '%s %s'\n", argv[first], argv[first + 1]);
+        usage(stderr);
+        goto out;
+    }
+    /* A subcommand may also take --database after its name. */
+    const char *db = scimctl_flag(argc - first - 1, argv + first + 1, "database", NULL);
+    if (db) {
+        scim_free(ctl.cfg.database);
+        ctl.cfg.database = scim_strdup(db);
+    }
+    if (scim_store_open(ctl.cfg.database, 1, &ctl.store, &err) < 0) {
+        status = scimctl_fail(1, "cannot open database %s: %s", ctl.cfg.database, err.detail);
+        goto out;
+    }
+    status = cmd->run(&ctl, argc - first - 1, argv + first + 1);
+out:
+    scim_store_close(ctl.store);
+    scim_config_free(&ctl.cfg);
+    return status;
+}
