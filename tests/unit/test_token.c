@@ -1,0 +1,141 @@
+/*
+ * test_token — token minting, shape checks, hashing, hints, scopes, Argon2id and UUIDs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+#include "token.h"
+
+static int setup(void **state)
+{
+    (void)state;
+    scim_mem_init();
+    return scim_token_init();
+}
+
+static void test_token_mint_has_prefix_and_43_chars(void **state)
+{
+    (void)state;
+    char plain[SCIM_TOKEN_PLAIN_MAX], id[SCIM_TOKEN_ID_MAX];
+    unsigned char hash[SCIM_TOKEN_HASH_BYTES], again[SCIM_TOKEN_HASH_BYTES];
+    scim_token_mint("scim", plain, hash, id);
+    assert_int_equal(strlen(plain), 5 + 43);
+    assert_memory_equal(plain, "scim_", 5);
+    assert_true(scim_token_well_formed(plain, strlen(plain)));
+    assert_memory_equal(id, "tok_", 4);
+    assert_int_equal(strlen(id), 4 + 22);
+    scim_token_hash(plain, strlen(plain), again);
+    assert_true(scim_token_hash_equal(hash, again));
+}
+
+static void test_token_mint_is_unique(void **state)
+{
+    (void)state;
+    char a[SCIM_TOKEN_PLAIN_MAX], b[SCIM_TOKEN_PLAIN_MAX], ida[SCIM_TOKEN_ID_MAX],
+        idb[SCIM_TOKEN_ID_MAX];
+    unsigned char ha[SCIM_TOKEN_HASH_BYTES], hb[SCIM_TOKEN_HASH_BYTES];
+    scim_token_mint("acme-prod", a, ha, ida);
+    scim_token_mint("acme-prod", b, hb, idb);
+    assert_string_not_equal(a, b);
+    assert_string_not_equal(ida, idb);
+    assert_false(scim_token_hash_equal(ha, hb));
+}
+
+static void test_token_well_formed_rejects_bad_shapes(void **state)
+{
+    (void)state;
+    char secret[44];
+    memset(secret, 'A', 43);
+    secret[43] = '\0';
+    secret[41] = '-';
+    secret[42] = '_';
+    char good[64], bad[64];
+    snprintf(good, sizeof(good), "scim_%s", secret);
+    assert_true(scim_token_well_formed(good, strlen(good)));
+    /* Too short, missing separator, bad prefix character, bad secret character. */
+    assert_false(scim_token_well_formed("", 0));
+    assert_false(scim_token_well_formed("scim_", 5));
+    assert_false(scim_token_well_formed(good, strlen(good) - 1));
+    snprintf(bad, sizeof(bad), "scimX%s", secret);
+    assert_false(scim_token_well_formed(bad, strlen(bad)));
+    snprintf(bad, sizeof(bad), "sc m_%s", secret);
+    assert_false(scim_token_well_formed(bad, strlen(bad)));
+    snprintf(bad, sizeof(bad), "scim_%.42s+", secret);
+    assert_false(scim_token_well_formed(bad, strlen(bad)));
+    snprintf(bad, sizeof(bad), "_%s", secret);
+    assert_false(scim_token_well_formed(bad, strlen(bad)));
+}
+
+static void test_token_prefix_valid(void **state)
+{
+    (void)state;
+    assert_true(scim_token_prefix_valid("scim"));
+    assert_true(scim_token_prefix_valid("vouch-scim"));
+    assert_false(scim_token_prefix_valid(""));
+    assert_false(scim_token_prefix_valid("has_underscore"));
+    assert_false(scim_token_prefix_valid("012345678901234567890123456789012"));
+}
+
+static void test_token_hint_shows_prefix_and_last_four(void **state)
+{
+    (void)state;
+    char hint[48];
+    scim_token_hint("scim_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAwxyz", hint, sizeof(hint));
+    assert_string_equal(hint, "scim_…wxyz");
+}
+
+static void test_token_parse_scopes(void **state)
+{
+    (void)state;
+    unsigned bits = 0;
+    assert_int_equal(scim_token_parse_scopes("scim admin", &bits), 0);
+    assert_int_equal(bits, SCIM_SCOPE_SCIM | SCIM_SCOPE_ADMIN);
+    assert_int_equal(scim_token_parse_scopes("scim:read", &bits), 0);
+    assert_int_equal(bits, SCIM_SCOPE_SCIM_READ);
+    assert_int_equal(scim_token_parse_scopes("scim,root", &bits), -1);
+}
+
+static void test_token_password_hash_is_argon2id(void **state)
+{
+    (void)state;
+    char out[SCIM_PASSWORD_HASH_MAX];
+    assert_int_equal(scim_password_hash("t1meMa$heen", 11, out), 0);
+    assert_memory_equal(out, "$argon2id$", 10);
+    assert_int_equal(crypto_pwhash_str_verify(out, "t1meMa$heen", 11), 0);
+    assert_int_not_equal(crypto_pwhash_str_verify(out, "wrong", 5), 0);
+}
+
+static void test_token_uuid_v4_shape(void **state)
+{
+    (void)state;
+    char a[37], b[37];
+    scim_uuid_v4(a);
+    scim_uuid_v4(b);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '4');
+    assert_true(strchr("89ab", a[19]) != NULL);
+    assert_string_not_equal(a, b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_mint_has_prefix_and_43_chars),
+        cmocka_unit_test(test_token_mint_is_unique),
+        cmocka_unit_test(test_token_well_formed_rejects_bad_shapes),
+        cmocka_unit_test(test_token_prefix_valid),
+        cmocka_unit_test(test_token_hint_shows_prefix_and_last_four),
+        cmocka_unit_test(test_token_parse_scopes),
+        cmocka_unit_test(test_token_password_hash_is_argon2id),
+        cmocka_unit_test(test_token_uuid_v4_shape),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
