@@ -1,10 +1,16 @@
 /*
  * store — the only place SQL exists. One ops table every backend implements (SQLite now,
- * PostgreSQL later); callers use the scim_store_* functions below, which dispatch through it.
+ * PostgreSQL later; see store_backend.h); callers use the scim_store_* functions below, which
+ * dispatch through it.
  * Tenant isolation by construction: every function that touches resources takes a tenant handle,
  * and every query it runs is bound to that tenant's id; there is no function that reads across
  * tenants. Tokens are looked up by hash (that lookup is what resolves the tenant).
  * Every write runs in one transaction; a failed call changes nothing.
+ * Thread safety: a store may be used by any number of threads at once (each call borrows one
+ * pooled connection); scim_store_close must only be called once no call is in flight.
+ * Errors: 404, 409 (scimType "uniqueness"), 412 as documented per function; any database failure
+ * is a 500 whose cause goes to the log, never to the client.
+ * Output parameters are written only on success; on failure they are left untouched.
  * Must not: parse HTTP or validate SCIM documents (resource.c does that before the store is
  * called).
  */
@@ -30,15 +36,16 @@ struct scim_tenant {
 #define SCIM_TOKEN_HASH_LEN 32
 
 struct scim_token_record {
-    char id[48];              /* "tok_" + 22 base64url chars */
+    char id[48]; /* "tok_" + 22 base64url chars */
     struct scim_tenant tenant;
     char description[256];
-    char scopes[128];         /* space-separated, e.g. "scim" or "admin" */
-    char hint[16];            /* display hint: prefix and last four characters, "scim_…AbCd" */
+    char scopes[128]; /* space-separated, e.g. "scim" or "admin" */
+    char hint[48];    /* display hint: prefix (up to 32 characters), "_…" and the
+                         last four characters, "scim_…AbCd" */
     int64_t created_ms;
-    int64_t expires_ms;       /* 0 = never */
-    int64_t revoked_ms;       /* 0 = not revoked */
-    int64_t last_used_ms;     /* 0 = never used */
+    int64_t expires_ms;   /* 0 = never */
+    int64_t revoked_ms;   /* 0 = not revoked */
+    int64_t last_used_ms; /* 0 = never used */
 };
 
 /* What a list request asks of the store. */
@@ -50,30 +57,48 @@ struct scim_list_query {
     const char *filter_attr;
     const char *filter_value;
     int64_t start_index; /* 1-based; values < 1 are treated as 1 */
-    int64_t count;       /* maximum rows to return; 0 = only the total */
+    int64_t count;       /* maximum rows to return; 0 (or less) = only the total; the caller
+                            bounds it */
 };
 
 /*
  * Opens (creating if needed) the database at path and brings its schema up to date by running the
  * numbered migrations. pool_size connections are kept for concurrent callers (at least 1).
- * Returns 0 and *out (free with scim_store_close), or a negative scim_rc with err filled.
+ * A path starting with "postgres://" or "postgresql://" selects PostgreSQL (not available in this
+ * build yet: 500); anything else is a SQLite file path whose missing parent directory is created.
+ * SQLite runs in WAL mode with synchronous=NORMAL: a committed write survives a crash or SIGKILL
+ * of the process; an operating-system crash or power loss may roll back the last commits but
+ * never corrupts the file.
+ * Returns 0 and *out (free with scim_store_close), or a negative scim_rc with err filled (the
+ * detail of an open error names the path and cause, for the operator).
  */
-int scim_store_open(const char *path, int pool_size, struct scim_store **out,
-                    struct scim_err *err);
+int scim_store_open(const char *path, int pool_size, struct scim_store **out, struct scim_err *err);
 void scim_store_close(struct scim_store *st);
 
-/* Runs PRAGMA integrity_check (or the backend's equivalent); 0 when the database is sound. */
+/*
+ * Runs PRAGMA integrity_check and foreign_key_check (or the backend's equivalent); 0 when the
+ * database is sound, else a 500 whose detail says what failed.
+ */
 int scim_store_check(struct scim_store *st, struct scim_err *err);
 
-/* Tenants. create: 409 uniqueness if the name exists. get: 404 if unknown. */
+/*
+ * Tenants. create: 409 uniqueness if the name exists; 400 invalidValue when name is empty or does
+ * not fit struct scim_tenant.name. get: 404 if unknown.
+ */
 int scim_store_tenant_create(struct scim_store *st, const char *name, struct scim_tenant *out,
                              struct scim_err *err);
 int scim_store_tenant_get(struct scim_store *st, const char *name, struct scim_tenant *out,
                           struct scim_err *err);
-/* *out: new reference, an array of {"name", "created"} objects in creation order. */
+/*
+ * *out: new reference, an array of {"name", "created"} objects in creation order; created is an
+ * RFC 3339 time.
+ */
 int scim_store_tenant_list(struct scim_store *st, json_t **out, struct scim_err *err);
 
-/* Tokens. insert: stores rec (its tenant must exist) with the SHA-256 of the plaintext. */
+/*
+ * Tokens. insert: stores rec (its tenant must exist, else 404; a duplicate id or hash is a 409)
+ * with the SHA-256 of the plaintext. rec->last_used_ms and rec->revoked_ms are stored as given.
+ */
 int scim_store_token_insert(struct scim_store *st, const struct scim_token_record *rec,
                             const unsigned char hash[SCIM_TOKEN_HASH_LEN], struct scim_err *err);
 /* Finds the token whose hash equals hash; 404 when none. Revoked/expired rows are returned too. */
@@ -86,10 +111,16 @@ int scim_store_token_find(struct scim_store *st, const unsigned char hash[SCIM_T
  */
 int scim_store_token_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
                           struct scim_err *err);
-/* Marks a token revoked at now_ms; 404 if unknown (or, with tenant non-NULL, of another tenant). */
-int scim_store_token_revoke(struct scim_store *st, const struct scim_tenant *tenant,
-                            const char *id, int64_t now_ms, struct scim_err *err);
-/* Records last use; cheap, and skipped when the stored value is less than a minute old. */
+/*
+ * Marks a token revoked at now_ms; 404 if unknown (or, with tenant non-NULL, of another tenant).
+ * Revoking a revoked token succeeds and keeps the first revocation time.
+ */
+int scim_store_token_revoke(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
+                            int64_t now_ms, struct scim_err *err);
+/*
+ * Records last use; cheap (one indexed read), and the write is skipped when the stored value is
+ * less than a minute old. 404 if the token is unknown.
+ */
 int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms,
                            struct scim_err *err);
 
@@ -101,8 +132,11 @@ int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms
  * get: 404 for unknown or deleted ids.
  * replace: expected_version < 0 means any; otherwise 412 when the stored version differs.
  *   password_hash NULL keeps the stored hash. version + 1, modified = now. 404, 409 as above.
- * delete: marks the row deleted (a tombstone stays; the userName becomes free). 404, 412.
- * On success *out (if non-NULL) receives the stored resource; clear it with scim_resource_clear.
+ * delete: marks the row deleted (a tombstone stays, without its password hash; the userName
+ *   becomes free). 404, 412.
+ * The indexed columns (userName case-folded, externalId, displayName, active) are taken from doc.
+ * On success *out (if non-NULL) receives the stored resource (its doc a new reference owned by
+ * *out); clear it with scim_resource_clear.
  */
 int scim_store_resource_create(struct scim_store *st, const struct scim_tenant *tenant,
                                const char *rt_name, const json_t *doc, const char *password_hash,
@@ -118,13 +152,17 @@ int scim_store_resource_delete(struct scim_store *st, const struct scim_tenant *
                                const char *rt_name, const char *id, int64_t expected_version,
                                struct scim_err *err);
 /*
- * Lists resources in creation order (stable: created, then id). *rows: array of *n resources
- * (free with scim_store_rows_free), *total: number matching the filter overall.
+ * Lists live resources in creation order, i.e. rowid order (the row's insertion sequence: new rows
+ * always sort last, so pages never overlap; a delete between two pages shifts later rows one
+ * place earlier until cursors replace LIMIT/OFFSET). *rows: array of *n resources (free with
+ * scim_store_rows_free; NULL when *n is 0), *total: number matching the filter overall. An
+ * unsupported filter_attr is a 400 invalidFilter. count 0 returns no rows but the total.
  */
 int scim_store_resource_list(struct scim_store *st, const struct scim_tenant *tenant,
                              const char *rt_name, const struct scim_list_query *query,
                              struct scim_resource **rows, size_t *n, int64_t *total,
                              struct scim_err *err);
+/* Clears every row and frees the array; safe with NULL. */
 void scim_store_rows_free(struct scim_resource *rows, size_t n);
 
 #endif
