@@ -53,6 +53,9 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
         *err = lookup_err;
         return rc;
     }
+    /* The index found the row; confirm the stored hash in constant time all the same. */
+    if (!scim_token_hash_equal(hash, rec.hash))
+        return unauthorized(req, err, true, "The bearer token is not valid.");
     int64_t now = scim_time_now_ms();
     if (rec.revoked_ms != 0)
         return unauthorized(req, err, true, "The bearer token has been revoked.");

@@ -46,6 +46,7 @@ struct scim_token_record {
     int64_t expires_ms;   /* 0 = never */
     int64_t revoked_ms;   /* 0 = not revoked */
     int64_t last_used_ms; /* 0 = never used */
+    unsigned char hash[SCIM_TOKEN_HASH_LEN]; /* filled by find only: the stored SHA-256 */
 };
 
 /* What a list request asks of the store. */

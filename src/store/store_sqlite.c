@@ -92,7 +92,7 @@ static const char *const stmt_sql[ST_MAX] = {
                         "created_ms, expires_ms, revoked_ms, last_used_ms) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_TOKEN_FIND] = "SELECT t.id, t.tenant_id, n.name, t.description, t.scopes, t.hint, "
-                      "t.created_ms, t.expires_ms, t.revoked_ms, t.last_used_ms "
+                      "t.created_ms, t.expires_ms, t.revoked_ms, t.last_used_ms, t.hash "
                       "FROM tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ?1",
     [ST_TOKEN_LIST] = "SELECT t.id, n.name, t.description, t.scopes, t.hint, t.created_ms, "
                       "t.expires_ms, t.revoked_ms, t.last_used_ms "
@@ -883,6 +883,8 @@ static int sqlite_token_find(struct scim_store *st, const unsigned char hash[SCI
     out->expires_ms = sqlite3_column_int64(q, 7);
     out->revoked_ms = sqlite3_column_int64(q, 8);
     out->last_used_ms = sqlite3_column_int64(q, 9);
+    if (sqlite3_column_bytes(q, 10) == SCIM_TOKEN_HASH_LEN)
+        memcpy(out->hash, sqlite3_column_blob(q, 10), SCIM_TOKEN_HASH_LEN);
 out:
     conn_put(s, c);
     return rc;
