@@ -14,21 +14,25 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* The longest value, in bytes of UTF-8, that scim_resource_normalize accepts for any one string,
+ * reference, dateTime or binary value (and for the password); longer → 400 invalidValue. */
+#define SCIM_RESOURCE_MAX_STRING 8192
+
 /* A stored resource as the store returns it. */
 struct scim_resource {
-    char id[40];          /* server-assigned id (a UUID) */
-    int64_t version;      /* per-resource counter, starts at 1, +1 on every change */
-    int64_t created_ms;   /* milliseconds since the Unix epoch, UTC */
-    int64_t modified_ms;  /* milliseconds since the Unix epoch, UTC */
-    json_t *doc;          /* owned: the normalised document without id and meta */
+    char id[40];         /* server-assigned id (a UUID) */
+    int64_t version;     /* per-resource counter, starts at 1, +1 on every change */
+    int64_t created_ms;  /* milliseconds since the Unix epoch, UTC */
+    int64_t modified_ms; /* milliseconds since the Unix epoch, UTC */
+    json_t *doc;         /* owned: the normalised document without id and meta */
 };
 
 /* Releases r->doc and zeroes r. Safe on a zeroed struct. */
 void scim_resource_clear(struct scim_resource *r);
 
 enum scim_write_mode {
-    SCIM_WRITE_CREATE,  /* POST: no existing resource */
-    SCIM_WRITE_REPLACE  /* PUT, or the result of a PATCH: compared with the existing document */
+    SCIM_WRITE_CREATE, /* POST: no existing resource */
+    SCIM_WRITE_REPLACE /* PUT, or the result of a PATCH: compared with the existing document */
 };
 
 /*
@@ -39,8 +43,15 @@ enum scim_write_mode {
  * canonical spelling, "schemas" set to the core schema plus every extension present, without id
  * or meta. In SCIM_WRITE_REPLACE mode, existing (borrowed, a normalised document) is used to
  * enforce immutable attributes. A "password" in input is removed from the document and returned
- * in *password_out (new string for scim_free(), NULL if none) for the caller to hash.
- * Returns 0, or a negative scim_rc with err filled (400 invalidValue / invalidSyntax / mutability).
+ * in *password_out (new string for scim_free(), NULL if none or empty; password_out may be NULL)
+ * for the caller to hash.
+ * Details: null, an empty array and an empty complex value all mean "unassigned" and are omitted;
+ * keys appear as schemas, externalId, core attributes in schema order, extensions in rt order;
+ * "schemas" may be absent, and extension objects need not be listed in it. Within a multi-valued
+ * complex attribute, REPLACE matches elements by "value": a matched element may not change an
+ * immutable sub-attribute it states (RFC 7644 §3.5.1).
+ * Returns 0, or a negative scim_rc with err filled (400 invalidValue / invalidSyntax / mutability);
+ * on error *doc_out and *password_out are NULL.
  */
 int scim_resource_normalize(const struct scim_resource_type *rt, const json_t *input,
                             enum scim_write_mode mode, const json_t *existing, json_t **doc_out,
@@ -54,6 +65,10 @@ int scim_resource_normalize(const struct scim_resource_type *rt, const json_t *i
 json_t *scim_resource_render(const struct scim_resource_type *rt, const struct scim_resource *r,
                              const char *base_url);
 
+/* Buffer sizes that always suffice for scim_resource_etag and scim_time_format. */
+#define SCIM_ETAG_BUF 32
+#define SCIM_TIME_BUF 32
+
 /* Writes the weak ETag of a version, W/"<version>", into buf. Returns buf. */
 char *scim_resource_etag(int64_t version, char *buf, size_t size);
 
@@ -63,7 +78,10 @@ char *scim_resource_etag(int64_t version, char *buf, size_t size);
  */
 int64_t scim_resource_etag_parse(const char *etag);
 
-/* Formats ms since the epoch as RFC 3339 UTC with milliseconds ("2026-01-15T12:00:00.000Z"). */
+/*
+ * Formats ms since the epoch as RFC 3339 UTC with milliseconds ("2026-01-15T12:00:00.000Z") into
+ * buf and returns buf; a buffer too small for the whole text receives an empty string.
+ */
 char *scim_time_format(int64_t ms, char *buf, size_t size);
 /* Current time in milliseconds since the epoch. */
 int64_t scim_time_now_ms(void);
