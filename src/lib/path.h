@@ -12,6 +12,7 @@
 #include "err.h"
 #include "schema.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct scim_filter;
@@ -24,19 +25,36 @@ struct scim_path {
     /* The schema that defines attr: rt's core schema, an extension, or NULL for the common
      * attributes (id, externalId, meta). Borrowed, static. */
     const struct scim_schema *schema;
-    const struct scim_attr *attr;  /* resolved top-level attribute; borrowed, static */
-    const struct scim_attr *sub;   /* resolved sub-attribute or NULL; borrowed, static */
-    struct scim_filter *filter;    /* owned value filter of attr[filter], or NULL */
+    /* True when schema is one of rt's extensions: in documents, attr lives in the object under
+     * the key schema->id (RFC 7643 §3.3) rather than at the top level. */
+    bool in_extension;
+    const struct scim_attr *attr; /* resolved top-level attribute; borrowed, static */
+    const struct scim_attr *sub;  /* resolved sub-attribute or NULL; borrowed, static */
+    struct scim_filter *filter;   /* owned value filter of attr[filter], or NULL */
 };
 
 /*
  * Parses text (len bytes) and resolves it against rt. Unknown attributes and sub-attributes,
  * a sub-attribute on a non-complex attribute, or (without SCIM_PATH_ALLOW_FILTER) a filter →
  * 400 with scimType invalidPath, detail naming the offending part. *out must be released with
- * scim_path_clear.
+ * scim_path_clear (it is zeroed on failure, so clearing it then is harmless).
+ * Names are case-insensitive; a URN prefix is matched case-insensitively against rt's core schema
+ * and extensions. An unqualified name is looked up in the core schema, then among the common
+ * attributes (id, externalId, meta, schemas; schema NULL), then in rt's extensions.
+ * With SCIM_PATH_ALLOW_FILTER, "attr[filter]" is accepted only on a multi-valued complex
+ * attribute; the filter is parsed by scim_filter_parse_in with the default limits of filter.h,
+ * and errors inside the brackets are 400 invalidFilter (RFC 7644 §3.12, Table 9).
  */
 int scim_path_parse(const struct scim_resource_type *rt, const char *text, size_t len,
                     unsigned flags, struct scim_path *out, struct scim_err *err);
+
+/*
+ * Fills out (schema, in_extension, attr, sub; no filter) for attr, a pointer into the attribute
+ * list of rt's core schema, one of its extensions or the common attributes, and sub (one of
+ * attr's sub-attributes, or NULL). Returns 0, or SCIM_ERR when attr does not belong to rt.
+ */
+int scim_path_from_attr(const struct scim_resource_type *rt, const struct scim_attr *attr,
+                        const struct scim_attr *sub, struct scim_path *out);
 
 /* Frees out->filter and zeroes the struct. */
 void scim_path_clear(struct scim_path *path);
