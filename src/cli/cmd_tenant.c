@@ -49,8 +49,7 @@ int scimctl_tenant_list(struct scimctl *ctl, int argc, char **argv)
         size_t i;
         json_t *t;
         printf("%-32s %s\n", "NAME", "CREATED");
-        json_array_foreach(list, i, t)
-        {
+        json_array_foreach (list, i, t) {
             printf("%-32s %s\n", json_string_value(json_object_get(t, "name")),
                    json_string_value(json_object_get(t, "created")));
         }

@@ -60,7 +60,8 @@ int scimctl_token_create(struct scimctl *ctl, int argc, char **argv)
     struct scim_token_record rec;
     memset(&rec, 0, sizeof(rec));
     if (scim_store_tenant_get(ctl->store, tenant_name, &rec.tenant, &err) < 0)
-        return scimctl_fail(1, "tenant '%s' does not exist (create it with: scimctl tenant create %s)",
+        return scimctl_fail(1,
+                            "tenant '%s' does not exist (create it with: scimctl tenant create %s)",
                             tenant_name, tenant_name);
 
     char plain[SCIM_TOKEN_PLAIN_MAX];
@@ -87,8 +88,9 @@ int scimctl_token_create(struct scimctl *ctl, int argc, char **argv)
                rec.tenant.name, rec.scopes, expires);
         printf("This is the only time the token is shown; store it in your IdP now:\n\n%s\n\n",
                plain);
-        printf("Use it as: Authorization: Bearer <token>   Revoke it with: scimctl token revoke %s\n",
-               rec.id);
+        printf(
+            "Use it as: Authorization: Bearer <token>   Revoke it with: scimctl token revoke %s\n",
+            rec.id);
     }
 out:
     sodium_memzero(plain, sizeof(plain));
@@ -121,10 +123,9 @@ int scimctl_token_list(struct scimctl *ctl, int argc, char **argv)
                "EXPIRES", "LAST USED", "STATE", "DESCRIPTION");
         size_t i;
         json_t *t;
-        json_array_foreach(list, i, t)
-        {
-            const char *state = json_is_string(json_object_get(t, "revoked_at")) ? "revoked"
-                                                                                   : "active";
+        json_array_foreach (list, i, t) {
+            const char *state =
+                json_is_string(json_object_get(t, "revoked_at")) ? "revoked" : "active";
             printf("%-28s %-12s %-14s %-16s %-24s %-24s %-8s %s\n", text_or_dash(t, "id"),
                    text_or_dash(t, "tenant"), text_or_dash(t, "scopes"), text_or_dash(t, "hint"),
                    text_or_dash(t, "expires_at"), text_or_dash(t, "last_used_at"), state,

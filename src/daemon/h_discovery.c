@@ -25,11 +25,11 @@ int scim_h_service_provider_config(struct scim_request *req, struct scim_err *er
         "https://datatracker.ietf.org/doc/html/rfc7644", "patch", "supported", 1, "bulk",
         "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter", "supported", 1,
         "maxResults", (json_int_t)cfg->max_results, "changePassword", "supported", 1, "sort",
-        "supported", 0, "etag", "supported", 1, "authenticationSchemes", "type",
-        "oauthbearertoken", "name", "OAuth Bearer Token", "description",
+        "supported", 0, "etag", "supported", 1, "authenticationSchemes", "type", "oauthbearertoken",
+        "name", "OAuth Bearer Token", "description",
         "Authentication with a bearer token minted by scimctl (Authorization: Bearer <token>)",
-        "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta",
-        "resourceType", "ServiceProviderConfig", "location", location);
+        "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta", "resourceType",
+        "ServiceProviderConfig", "location", location);
     scim_request_respond(req, 200, doc);
     return 0;
 }
@@ -80,6 +80,6 @@ int scim_h_resource_type_get(struct scim_request *req, struct scim_err *err)
             return 0;
         }
     }
-    return scim_err_set(err, 404, NULL, "Resource type '%s' is not served here; see /ResourceTypes.",
-                        name);
+    return scim_err_set(err, 404, NULL,
+                        "Resource type '%s' is not served here; see /ResourceTypes.", name);
 }

@@ -14,7 +14,7 @@ int scim_h_healthz(struct scim_request *req, struct scim_err *err)
     int rc = scim_store_tenant_get(req->ctx->store, "default", &probe, &probe_err);
     bool db_ok = rc == 0 || rc == SCIM_ENOTFOUND;
     scim_request_respond(req, db_ok ? 200 : 503,
-                         json_pack("{s:s, s:s}", "status", db_ok ? "ok" : "unavailable",
-                                   "database", db_ok ? "ok" : "error"));
+                         json_pack("{s:s, s:s}", "status", db_ok ? "ok" : "unavailable", "database",
+                                   db_ok ? "ok" : "error"));
     return 0;
 }

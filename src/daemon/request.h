@@ -38,8 +38,8 @@ struct scim_auth {
 struct scim_request {
     struct MHD_Connection *conn;
     const struct scimd_context *ctx;
-    const char *method; /* borrowed from libmicrohttpd, valid for the request */
-    char *path;         /* owned copy of the URL path without trailing '/' */
+    const char *method;                    /* borrowed from libmicrohttpd, valid for the request */
+    char *path;                            /* owned copy of the URL path without trailing '/' */
     char *params[SCIM_REQUEST_MAX_PARAMS]; /* pointers into path_segments for '*' parts */
     char *path_segments;                   /* owned scratch copy split by the router */
     const void *route_data;                /* the matched route's data (e.g. resource type) */

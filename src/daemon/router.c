@@ -16,9 +16,9 @@
 #include <strings.h>
 
 enum route_flags {
-    ROUTE_AUTH = 1 << 0,  /* needs a bearer token */
-    ROUTE_READ = 1 << 1,  /* allowed with scope scim or scim:read */
-    ROUTE_WRITE = 1 << 2  /* needs scope scim */
+    ROUTE_AUTH = 1 << 0, /* needs a bearer token */
+    ROUTE_READ = 1 << 1, /* allowed with scope scim or scim:read */
+    ROUTE_WRITE = 1 << 2 /* needs scope scim */
 };
 
 struct route {

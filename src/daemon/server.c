@@ -203,8 +203,8 @@ out:
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct scimd_server *srv = cls;
@@ -219,8 +219,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         new_request_id(req->request_id, sizeof(req->request_id));
         atomic_fetch_add(&srv->in_flight, 1);
         *con_cls = req;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end = NULL;
             unsigned long long n = strtoull(cl, &end, 10);
@@ -292,8 +292,7 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
     char host[256];
     uint16_t port;
     if (scim_config_listen_parts(ctx->cfg, host, sizeof(host), &port) < 0) {
-        rc = scim_err_set(err, 400, NULL, "--listen must be host:port, got '%s'",
-                          ctx->cfg->listen);
+        rc = scim_err_set(err, 400, NULL, "--listen must be host:port, got '%s'", ctx->cfg->listen);
         goto out;
     }
     struct sockaddr_in addr;
@@ -307,13 +306,13 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
         goto out;
     }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = ctx->cfg->threads > 0 ? (unsigned)ctx->cfg->threads
-                                             : (unsigned)(cpus > 0 ? cpus : 2);
+    unsigned threads =
+        ctx->cfg->threads > 0 ? (unsigned)ctx->cfg->threads : (unsigned)(cpus > 0 ? cpus : 2);
     srv->mhd = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL,
-        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg->connection_timeout,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, on_request,
+        srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg->connection_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->cfg->max_connections,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->mhd) {
@@ -323,7 +322,8 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : port;
-    scim_log(SCIM_LOG_INFO, "scimd %s listening on %s:%u (SCIM base http://%s:%u/scim/v2, %u threads)",
+    scim_log(SCIM_LOG_INFO,
+             "scimd %s listening on %s:%u (SCIM base http://%s:%u/scim/v2, %u threads)",
              SCIMD_VERSION, host, srv->port, host, srv->port, threads);
     *out = srv;
     srv = NULL;

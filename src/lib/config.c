@@ -24,10 +24,14 @@ struct option_def {
     const char *help;
 };
 
-#define STR_OPT(n, field, def, env, help)                                                         \
-    {n, OPT_STRING, offsetof(struct scim_config, field), def, 0, 0, env, help}
-#define INT_OPT(n, field, def, lo, hi, env, help)                                                 \
-    {n, OPT_INT, offsetof(struct scim_config, field), def, lo, hi, env, help}
+#define STR_OPT(n, field, def, env, help)                                                          \
+    {                                                                                              \
+        n, OPT_STRING, offsetof(struct scim_config, field), def, 0, 0, env, help                   \
+    }
+#define INT_OPT(n, field, def, lo, hi, env, help)                                                  \
+    {                                                                                              \
+        n, OPT_INT, offsetof(struct scim_config, field), def, lo, hi, env, help                    \
+    }
 
 static const struct option_def options[] = {
     STR_OPT("listen", listen, "127.0.0.1:8080", "SCIMD_LISTEN", "address and port to serve on"),
@@ -74,8 +78,9 @@ static int set_option(struct scim_config *cfg, const struct option_def *opt, con
     errno = 0;
     long long v = strtoll(value, &end, 10);
     if (errno != 0 || end == value || *end != '\0' || v < opt->min || v > opt->max)
-        return scim_err_set(err, 400, NULL, "%s: --%s must be an integer from %lld to %lld, got '%s'",
-                            source, opt->name, (long long)opt->min, (long long)opt->max, value);
+        return scim_err_set(err, 400, NULL,
+                            "%s: --%s must be an integer from %lld to %lld, got '%s'", source,
+                            opt->name, (long long)opt->min, (long long)opt->max, value);
     *(int64_t *)(void *)field = (int64_t)v;
     return 0;
 }
@@ -92,8 +97,8 @@ void scim_config_usage(FILE *out)
 {
     fprintf(out, "usage: scimd [--option=value ...]\n\noptions (environment variable, default):\n");
     for (size_t i = 0; i < N_OPTIONS; i++)
-        fprintf(out, "  --%-22s %s\n  %24s (%s, default \"%s\")\n", options[i].name, options[i].help,
-                "", options[i].env, options[i].default_value);
+        fprintf(out, "  --%-22s %s\n  %24s (%s, default \"%s\")\n", options[i].name,
+                options[i].help, "", options[i].env, options[i].default_value);
     fprintf(out, "  --%-22s %s\n  --%-22s %s\n", "help", "show this text", "version",
             "print the version");
 }

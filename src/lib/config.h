@@ -14,16 +14,16 @@
 #include <stdio.h>
 
 struct scim_config {
-    char *listen;            /* "host:port" */
-    char *database;          /* SQLite file path */
-    char *token_prefix;      /* prefix of minted tokens */
-    char *base_url;          /* public SCIM base URL; empty = from the Host header */
-    char *log_level;         /* debug, info, warn, error */
-    int64_t threads;         /* worker threads; 0 = one per CPU */
-    int64_t max_body_bytes;  /* request body limit (413 beyond) */
-    int64_t max_json_depth;  /* nesting limit of request JSON (400 beyond) */
-    int64_t max_results;     /* filter.maxResults: cap on count */
-    int64_t default_count;   /* page size when count is absent */
+    char *listen;           /* "host:port" */
+    char *database;         /* SQLite file path */
+    char *token_prefix;     /* prefix of minted tokens */
+    char *base_url;         /* public SCIM base URL; empty = from the Host header */
+    char *log_level;        /* debug, info, warn, error */
+    int64_t threads;        /* worker threads; 0 = one per CPU */
+    int64_t max_body_bytes; /* request body limit (413 beyond) */
+    int64_t max_json_depth; /* nesting limit of request JSON (400 beyond) */
+    int64_t max_results;    /* filter.maxResults: cap on count */
+    int64_t default_count;  /* page size when count is absent */
     int64_t filter_max_length;
     int64_t filter_max_depth;
     int64_t patch_max_operations;

@@ -43,7 +43,8 @@ void scim_err_clear(struct scim_err *err);
 
 /*
  * Fills err (err may be NULL, then nothing is recorded) and returns the scim_rc that matches the
- * status: SCIM_ENOTFOUND for 404, SCIM_ECONFLICT for 409, SCIM_EPRECONDITION for 412, else SCIM_ERR.
+ * status: SCIM_ENOTFOUND for 404, SCIM_ECONFLICT for 409, SCIM_EPRECONDITION for 412, else
+ * SCIM_ERR.
  */
 int scim_err_set(struct scim_err *err, int status, const char *scim_type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -67,8 +67,8 @@ int scim_json_parse_object(const char *body, size_t len, size_t max_depth, json_
     doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
         rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,
-                          "The request body is not valid JSON: %s (line %d, column %d).",
-                          jerr.text, jerr.line, jerr.column);
+                          "The request body is not valid JSON: %s (line %d, column %d).", jerr.text,
+                          jerr.line, jerr.column);
         goto out;
     }
     if (!json_is_object(doc)) {
@@ -92,8 +92,7 @@ const char *scim_json_key_ci(const json_t *obj, const char *key)
     /* Exact spelling first: the common case costs one hash lookup. */
     if (json_object_get(obj, key))
         return json_object_iter_key(json_object_iter_at((json_t *)obj, key));
-    json_object_foreach((json_t *)obj, k, v)
-    {
+    json_object_foreach ((json_t *)obj, k, v) {
         (void)v;
         if (strcasecmp(k, key) == 0)
             return k;

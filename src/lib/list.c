@@ -196,7 +196,8 @@ static void project_attr(const struct scim_projection *p, const struct scim_sche
     if (json_is_array(value)) {
         size_t i;
         json_t *element;
-        json_array_foreach(value, i, element) project_complex_value(p, attr, element);
+        json_array_foreach (value, i, element)
+            project_complex_value(p, attr, element);
     } else {
         project_complex_value(p, attr, value);
     }

@@ -31,12 +31,12 @@ int scim_list_parse_paging(const char *start_index, const char *count, int64_t d
 /* A parsed attributes= or excludedAttributes= list. */
 struct scim_projection {
     size_t n;
-    int include;                 /* 1: attributes=, 0: excludedAttributes=, -1: none */
+    int include; /* 1: attributes=, 0: excludedAttributes=, -1: none */
     struct scim_projection_item {
         const struct scim_schema *schema; /* NULL for common attributes */
         const struct scim_attr *attr;
-        const struct scim_attr *sub;      /* or NULL */
-    } *items;                    /* owned */
+        const struct scim_attr *sub; /* or NULL */
+    } * items;                       /* owned */
 };
 
 /*

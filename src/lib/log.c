@@ -38,8 +38,8 @@ void scim_log(enum scim_log_level level, const char *fmt, ...)
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
     int n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ level=%s ", (long)(tv.tv_usec / 1000),
-                  labels[level]);
+    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ level=%s ",
+                  (long)(tv.tv_usec / 1000), labels[level]);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

@@ -12,6 +12,7 @@ void scim_log_set_level(enum scim_log_level level);
 /* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int scim_log_level_parse(const char *name);
 /* Writes one line: time, level, message. */
-void scim_log(enum scim_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void scim_log(enum scim_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif
