@@ -108,9 +108,15 @@ json_t *scim_json_get_ci(const json_t *obj, const char *key)
 
 char *scim_json_dump(const json_t *doc, size_t *len)
 {
-    size_t size = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    char *text = scim_malloc(size + 1);
-    json_dumpb(doc, text, size, JSON_COMPACT);
+    /* One pass in the common case: most documents fit the first guess. */
+    size_t cap = 4096;
+    char *text = scim_malloc(cap);
+    size_t size = json_dumpb(doc, text, cap - 1, JSON_COMPACT);
+    if (size >= cap) {
+        cap = size + 1;
+        text = scim_realloc(text, cap);
+        json_dumpb(doc, text, size, JSON_COMPACT);
+    }
     text[size] = '\0';
     if (len)
         *len = size;

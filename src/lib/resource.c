@@ -710,7 +710,8 @@ out:
     return rc;
 }
 
-/* ---- Rendering ---- */
+/* ---- Rendering ----
+ * The stored document is normalised (canonical keys), so rendering uses exact-key lookups. */
 
 static json_t *render_attrs(const struct scim_attr *attrs, size_t n, const json_t *obj);
 
@@ -743,7 +744,7 @@ static json_t *render_attrs(const struct scim_attr *attrs, size_t n, const json_
     for (size_t i = 0; i < n; i++) {
         if (attrs[i].returned == SCIM_RET_NEVER)
             continue;
-        const json_t *v = scim_json_get_ci(obj, attrs[i].name);
+        const json_t *v = json_object_get(obj, attrs[i].name);
         if (is_unassigned(v))
             continue;
         json_object_set_new(out, attrs[i].name, render_value(&attrs[i], v));
@@ -757,13 +758,13 @@ json_t *scim_resource_render(const struct scim_resource_type *rt, const struct s
     const json_t *doc = r->doc;
     json_t *out = json_object();
 
-    const json_t *schemas = scim_json_get_ci(doc, "schemas");
+    const json_t *schemas = json_object_get(doc, "schemas");
     if (json_is_array(schemas) && json_array_size(schemas) > 0)
         json_object_set_new(out, "schemas", json_deep_copy(schemas));
     else
         json_object_set_new(out, "schemas", json_pack("[s]", rt->schema->id));
     json_object_set_new(out, "id", json_string(r->id));
-    const json_t *external_id = scim_json_get_ci(doc, "externalId");
+    const json_t *external_id = json_object_get(doc, "externalId");
     if (json_is_string(external_id))
         json_object_set_new(out, "externalId", json_deep_copy(external_id));
 
@@ -772,7 +773,7 @@ json_t *scim_resource_render(const struct scim_resource_type *rt, const struct s
     json_decref(core);
     for (size_t i = 0; i < rt->n_extensions; i++) {
         const struct scim_schema *ext = rt->extensions[i].schema;
-        const json_t *ext_in = scim_json_get_ci(doc, ext->id);
+        const json_t *ext_in = json_object_get(doc, ext->id);
         if (!json_is_object(ext_in))
             continue;
         json_t *ext_out = render_attrs(ext->attrs, ext->n_attrs, ext_in);
