@@ -255,6 +255,22 @@ static void test_e2e_filter_other_operators(void **state)
     }
 }
 
+static void test_e2e_filter_plus_encoded_spaces_entra(void **state)
+{
+    (void)state;
+    /* Entra ID encodes the spaces of a filter as '+' (form encoding). */
+    struct user u;
+    create(srv->token, "Entra.Plus@example.com", "{\"externalId\":\"entra-plus-1\"}", &u);
+    struct e2e_resp *r = e2e_get(
+        srv, srv->token, "/scim/v2/Users?filter=userName+eq+%%22entra.plus%%40example.com%%22");
+    assert_int_equal(list_total(r), 1);
+    assert_json_str(r, "Resources[0].id", u.id);
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2/Users?filter=externalId+eq+%%22entra-plus-1%%22");
+    assert_int_equal(list_total(r), 1);
+    e2e_resp_free(r);
+}
+
 static void test_e2e_filter_no_match_is_empty_200(void **state)
 {
     (void)state;
@@ -410,6 +426,53 @@ static void test_e2e_patch_without_path_okta_deactivate(void **state)
     assert_true(json_is_false(e2e_json_at(r->json, "active")));
     assert_json_str(r, "userName", "okta-deactivate@example.com");
     e2e_resp_free(r);
+}
+
+static void test_e2e_patch_entra_quirks(void **state)
+{
+    (void)state;
+    struct user u;
+    create(srv->token, "entra-quirks@example.com", "{\"active\":true}", &u);
+    /* Capitalised op names, and a first work e-mail added through a value filter path. */
+    struct e2e_resp *r =
+        patch(u.id,
+              "[{\"op\":\"Replace\",\"path\":\"active\",\"value\":false},"
+              "{\"op\":\"Add\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+              "\"value\":\"first-work@example.com\"},"
+              "{\"op\":\"Add\",\"path\":\"externalId\",\"value\":\"entra-object-1\"}]",
+              NULL);
+    assert_status(r, 200);
+    assert_true(json_is_false(e2e_json_at(r->json, "active")));
+    assert_json_str(r, "emails[0].type", "work");
+    assert_json_str(r, "emails[0].value", "first-work@example.com");
+    assert_json_str(r, "externalId", "entra-object-1");
+    e2e_resp_free(r);
+}
+
+static void test_e2e_put_duplicate_username_409(void **state)
+{
+    (void)state;
+    struct user a, b;
+    create(srv->token, "put-dup-a@example.com", NULL, &a);
+    create(srv->token, "put-dup-b@example.com", NULL, &b);
+    char *body = scim_asprintf("{\"schemas\":[\"%s\"],\"userName\":\"PUT-DUP-A@example.com\"}",
+                               E2E_USER_SCHEMA);
+    struct e2e_resp *r = e2e_send(srv, "PUT", srv->token, body, "/scim/v2/Users/%s", b.id);
+    assert_scim_error(r, 409, "uniqueness");
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2/Users/%s", b.id);
+    assert_json_str(r, "userName", "put-dup-b@example.com");
+    assert_header(r, "ETag", b.etag);
+    e2e_resp_free(r);
+    /* Changing only the case of one's own userName is not a conflict. */
+    scim_free(body);
+    body = scim_asprintf("{\"schemas\":[\"%s\"],\"userName\":\"Put-Dup-B@Example.com\"}",
+                         E2E_USER_SCHEMA);
+    r = e2e_send(srv, "PUT", srv->token, body, "/scim/v2/Users/%s", b.id);
+    assert_status(r, 200);
+    assert_json_str(r, "userName", "Put-Dup-B@Example.com");
+    e2e_resp_free(r);
+    scim_free(body);
 }
 
 static void test_e2e_delete_then_404_then_recreate(void **state)
@@ -762,12 +825,15 @@ int main(void)
         cmocka_unit_test(test_e2e_filter_external_id_eq),
         cmocka_unit_test(test_e2e_filter_id_eq),
         cmocka_unit_test(test_e2e_filter_other_operators),
+        cmocka_unit_test(test_e2e_filter_plus_encoded_spaces_entra),
         cmocka_unit_test(test_e2e_filter_no_match_is_empty_200),
         cmocka_unit_test(test_e2e_put_replace_ignores_read_only),
         cmocka_unit_test(test_e2e_patch_add_replace_remove_with_path),
         cmocka_unit_test(test_e2e_patch_sub_attribute_path),
         cmocka_unit_test(test_e2e_patch_value_filter_path),
         cmocka_unit_test(test_e2e_patch_without_path_okta_deactivate),
+        cmocka_unit_test(test_e2e_patch_entra_quirks),
+        cmocka_unit_test(test_e2e_put_duplicate_username_409),
         cmocka_unit_test(test_e2e_delete_then_404_then_recreate),
         cmocka_unit_test(test_e2e_duplicate_username_409),
         cmocka_unit_test(test_e2e_unicode_username_case_insensitive),
