@@ -276,6 +276,47 @@ static void test_e2e_filter_other_operators(void **state)
     }
 }
 
+/* totalResults of a filtered list in the tenant of token. */
+static long long filter_total(const char *token, const char *filter)
+{
+    struct e2e_resp *r = e2e_filter_users(srv, token, filter);
+    long long total = list_total(r);
+    e2e_resp_free(r);
+    return total;
+}
+
+static void test_e2e_filter_literals_are_literal(void **state)
+{
+    (void)state;
+    /* A tenant of its own, so the expected totals are exact. */
+    assert_int_equal(e2e_tenant_create(srv, "literals"), 0);
+    char *token = e2e_token_create(srv, "literals", "filter literals", 1);
+    assert_non_null(token);
+    struct user u;
+    create(token, "alpha@example.com", "{\"displayName\":\"100% Real\"}", &u);
+    create(token, "Bravo@example.com", "{\"displayName\":\"Under_score\"}", &u);
+    create(token, "charlie@example.com", "{\"displayName\":\"Back\\\\slash\"}", &u);
+    create(token, "delta@example.com", "{\"displayName\":\"O'Brien\"}", &u);
+    /* LIKE wildcards and escapes in a value match only themselves. */
+    assert_int_equal(filter_total(token, "displayName co \"%\""), 1);
+    assert_int_equal(filter_total(token, "displayName co \"_\""), 1);
+    assert_int_equal(filter_total(token, "displayName sw \"%\""), 0);
+    assert_int_equal(filter_total(token, "displayName ew \"_\""), 0);
+    assert_int_equal(filter_total(token, "displayName co \"\\\\\""), 1);
+    assert_int_equal(filter_total(token, "displayName co \"'\""), 1);
+    assert_int_equal(filter_total(token, "displayName eq \"O'Brien\""), 1);
+    assert_int_equal(filter_total(token, "userName eq \"x' OR '1'='1\""), 0);
+    assert_int_equal(filter_total(token, "displayName co \"') OR 1=1 --\""), 0);
+    /* caseExact false: co and sw ignore case. */
+    assert_int_equal(filter_total(token, "displayName co \"REAL\""), 1);
+    assert_int_equal(filter_total(token, "userName sw \"BRAVO\""), 1);
+    /* Ordering compares case-insensitively too (RFC 7644 §3.4.2.2): Bravo, charlie, delta. */
+    assert_int_equal(filter_total(token, "userName gt \"b\""), 3);
+    assert_int_equal(filter_total(token, "userName ge \"bravo@example.com\""), 3);
+    assert_int_equal(filter_total(token, "userName lt \"C\""), 2);
+    scim_free(token);
+}
+
 static void test_e2e_filter_plus_encoded_spaces_entra(void **state)
 {
     (void)state;
@@ -864,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_e2e_filter_external_id_eq),
         cmocka_unit_test(test_e2e_filter_id_eq),
         cmocka_unit_test(test_e2e_filter_other_operators),
+        cmocka_unit_test(test_e2e_filter_literals_are_literal),
         cmocka_unit_test(test_e2e_filter_plus_encoded_spaces_entra),
         cmocka_unit_test(test_e2e_filter_no_match_is_empty_200),
         cmocka_unit_test(test_e2e_put_replace_ignores_read_only),
