@@ -314,6 +314,23 @@ static void test_e2e_filter_literals_are_literal(void **state)
     assert_int_equal(filter_total(token, "userName gt \"b\""), 3);
     assert_int_equal(filter_total(token, "userName ge \"bravo@example.com\""), 3);
     assert_int_equal(filter_total(token, "userName lt \"C\""), 2);
+    /* Paging a filtered list: totalResults counts every match, not the page. */
+    static const struct {
+        const char *query;
+        long long items;
+    } pages[] = {{"count=1", 1},
+                 {"startIndex=4&count=10", 1},
+                 {"count=0", 0},
+                 {"startIndex=2&count=2", 2},
+                 {"startIndex=9", 0}};
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        struct e2e_resp *r =
+            e2e_get(srv, token, "/scim/v2/Users?filter=displayName%%20pr&%s", pages[i].query);
+        if (list_total(r) != 4)
+            e2e_fail(r, "totalResults of 'displayName pr' with %s must be 4", pages[i].query);
+        assert_json_int(r, "itemsPerPage", pages[i].items);
+        e2e_resp_free(r);
+    }
     scim_free(token);
 }
 
