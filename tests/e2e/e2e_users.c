@@ -799,6 +799,29 @@ static void test_e2e_if_match_stale_412(void **state)
     assert_status(r, 200);
     assert_json_str(r, "displayName", "v3");
     e2e_resp_free(r);
+
+    /* "*" matches any version; an ETag this server never issued matches none. */
+    const char *const any[] = {"If-Match: *", NULL};
+    r = patch(u.id, "[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"v4\"}]", any);
+    assert_status(r, 200);
+    char latest[64];
+    snprintf(latest, sizeof(latest), "%s", e2e_header(r, "ETag"));
+    e2e_resp_free(r);
+    const char *const garbage[] = {"If-Match: \"not-a-version\"", NULL};
+    r = patch(u.id, "[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"v5\"}]", garbage);
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+
+    /* DELETE with the current ETag succeeds. */
+    char *current_line = scim_asprintf("If-Match: %s", latest);
+    const char *const current_headers[] = {current_line, NULL};
+    r = e2e_http(srv, &(struct e2e_req){.method = "DELETE",
+                                        .path = path,
+                                        .token = srv->token,
+                                        .headers = current_headers});
+    assert_status(r, 204);
+    e2e_resp_free(r);
+    scim_free(current_line);
     scim_free(fresh);
     scim_free(put);
     scim_free(path);
