@@ -10,6 +10,9 @@
  * pooled connection); scim_store_close must only be called once no call is in flight.
  * Errors: 404, 409 (scimType "uniqueness"), 412 as documented per function; any database failure
  * is a 500 whose cause goes to the log, never to the client.
+ * Listing: filters compile to indexed SQL (sqlgen.h), sorting and RFC 9865 cursors use keyset
+ * pagination; the multi-valued value index (emails.value, ...) is maintained by every write in
+ * the same transaction.
  * Output parameters are written only on success; on failure they are left untouched.
  * Must not: parse HTTP or validate SCIM documents (resource.c does that before the store is
  * called).
@@ -18,6 +21,8 @@
 #define SCIM_STORE_H
 
 #include "err.h"
+#include "filter.h"
+#include "path.h"
 #include "resource.h"
 
 #include <jansson.h>
@@ -43,23 +48,67 @@ struct scim_token_record {
     char hint[48];    /* display hint: prefix (up to 32 characters), "_…" and the
                          last four characters, "scim_…AbCd" */
     int64_t created_ms;
-    int64_t expires_ms;   /* 0 = never */
-    int64_t revoked_ms;   /* 0 = not revoked */
-    int64_t last_used_ms; /* 0 = never used */
+    int64_t expires_ms;                      /* 0 = never */
+    int64_t revoked_ms;                      /* 0 = not revoked */
+    int64_t last_used_ms;                    /* 0 = never used */
     unsigned char hash[SCIM_TOKEN_HASH_LEN]; /* filled by find only: the stored SHA-256 */
 };
 
-/* What a list request asks of the store. */
+/* RFC 9865 §3.2: the cursor is malformed, was issued for another query, or was altered. */
+#ifndef SCIM_TYPE_INVALID_CURSOR
+#define SCIM_TYPE_INVALID_CURSOR "invalidCursor"
+#endif
+
+/* The longest cursor text the store accepts; longer is an invalidCursor. */
+#define SCIM_STORE_CURSOR_MAX 16384
+
+/*
+ * What a list request asks of the store. Zero-initialise it (designated initialisers), then set
+ * what applies: a zeroed query lists everything in creation order with index paging.
+ */
 struct scim_list_query {
     /*
-     * Optional equality filter on one indexed attribute: "id", "userName" (case-insensitive),
-     * "externalId" (case-exact). NULL filter_attr = no filter.
+     * Deprecated (kept for callers not yet using filter): one equality on "id", "userName"
+     * (case-insensitive) or "externalId" (case-exact); NULL filter_attr = none. Ignored when
+     * filter is set. Any other attribute is a 400 invalidFilter.
      */
     const char *filter_attr;
     const char *filter_value;
-    int64_t start_index; /* 1-based; values < 1 are treated as 1 */
+    int64_t start_index; /* index paging: 1-based; values < 1 are treated as 1 */
     int64_t count;       /* maximum rows to return; 0 (or less) = only the total; the caller
                             bounds it */
+    /* The filter (borrowed), parsed and resolved against the resource type listed; NULL = all.
+     * Translated to SQL by sqlgen (see scim_sqlgen_where for its exact semantics). */
+    const struct scim_filter *filter;
+    /* sortBy (borrowed, resolved against the same resource type; path->filter must be NULL);
+     * NULL = creation order. Resources without a value sort last ascending, first descending
+     * (RFC 7644 §3.4.2.3); ties are broken by creation order, so the order is total and stable.
+     * descending reverses the whole order (ties too); it is ignored without sort_by. */
+    const struct scim_path *sort_by;
+    bool descending;
+    /*
+     * RFC 9865 cursor paging. NULL: index paging with start_index. "": the first page in cursor
+     * mode. Otherwise a next_cursor or previous_cursor this store issued for the same tenant,
+     * resource type, filter, sort_by and descending (anything else: 400 invalidCursor);
+     * start_index is then ignored. Pages are found by keyset (sort key, creation order) on an
+     * index where there is one, never by offset, so a page deep in the walk costs what the first
+     * costs (the total is still a COUNT over every match, on every page).
+     */
+    const char *cursor;
+};
+
+/* One page of a list. Zero-initialise; release with scim_store_page_clear. */
+struct scim_list_page {
+    struct scim_resource *rows; /* owned array of n rows; NULL when n is 0 */
+    size_t n;
+    int64_t total; /* resources matching the filter overall (in cursor mode too) */
+    /*
+     * Cursor mode only, else NULL. Owned strings (freed by scim_store_page_clear), opaque
+     * base64url text. next_cursor is NULL on the last page; previous_cursor is NULL on the
+     * first page. Both stay valid across restarts of the same database.
+     */
+    char *next_cursor;
+    char *previous_cursor;
 };
 
 /*
@@ -135,7 +184,9 @@ int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms
  *   password_hash NULL keeps the stored hash. version + 1, modified = now. 404, 409 as above.
  * delete: marks the row deleted (a tombstone stays, without its password hash; the userName
  *   becomes free). 404, 412.
- * The indexed columns (userName case-folded, externalId, displayName, active) are taken from doc.
+ * The indexed columns (userName and displayName case-folded, externalId, active) and the value
+ * index entries (scim_sqlgen_index_values) are taken from doc, in the same transaction; delete
+ * removes the resource's value index entries.
  * On success *out (if non-NULL) receives the stored resource (its doc a new reference owned by
  * *out); clear it with scim_resource_clear.
  */
@@ -153,11 +204,24 @@ int scim_store_resource_delete(struct scim_store *st, const struct scim_tenant *
                                const char *rt_name, const char *id, int64_t expected_version,
                                struct scim_err *err);
 /*
- * Lists live resources in creation order, i.e. rowid order (the row's insertion sequence: new rows
- * always sort last, so pages never overlap; a delete between two pages shifts later rows one
- * place earlier until cursors replace LIMIT/OFFSET). *rows: array of *n resources (free with
- * scim_store_rows_free; NULL when *n is 0), *total: number matching the filter overall. An
- * unsupported filter_attr is a 400 invalidFilter. count 0 returns no rows but the total.
+ * Lists live resources of type rt_name in one tenant as query asks (filter, sort, index or cursor
+ * paging; see struct scim_list_query). All of it reads one snapshot: the total and the page agree.
+ * On success *page (zeroed by the caller) holds the rows, the total and, in cursor mode, the
+ * cursors; release it with scim_store_page_clear. count 0 returns no rows (and no cursors) but the
+ * total. Errors: 400 invalidFilter for a filter the store cannot answer (meta.location) or an
+ * unsupported filter_attr; 400 invalidValue for a sort_by on a complex attribute; 400
+ * invalidCursor for a malformed, altered or foreign cursor.
+ */
+int scim_store_resource_query(struct scim_store *st, const struct scim_tenant *tenant,
+                              const char *rt_name, const struct scim_list_query *query,
+                              struct scim_list_page *page, struct scim_err *err);
+/* Frees everything page owns and zeroes it. Safe on a zeroed page. */
+void scim_store_page_clear(struct scim_list_page *page);
+
+/*
+ * The older form of scim_store_resource_query, kept for existing callers: the same query, but
+ * only rows and total come back (any cursors are dropped). *rows: array of *n resources (free
+ * with scim_store_rows_free; NULL when *n is 0).
  */
 int scim_store_resource_list(struct scim_store *st, const struct scim_tenant *tenant,
                              const char *rt_name, const struct scim_list_query *query,

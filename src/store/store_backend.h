@@ -4,12 +4,14 @@
  * documented in store.h (404/409/412 with the same details, one transaction per write, output
  * parameters written only on success). store.c checks the caller's arguments and dispatches; a
  * backend never sees a NULL store, and never a NULL tenant where store.h requires one.
- * Owns: struct scim_store (the base every backend embeds first) and the backend constructors.
+ * Owns: struct scim_store (the base every backend embeds first), the backend constructors, and
+ * the cursor format every backend shares (implemented in store.c).
  * Must not: be included by anything outside src/store and tests/unit/test_store.c.
  */
 #ifndef SCIM_STORE_BACKEND_H
 #define SCIM_STORE_BACKEND_H
 
+#include "sqlgen.h"
 #include "store.h"
 
 struct scim_store_ops {
@@ -48,10 +50,9 @@ struct scim_store_ops {
     int (*resource_delete)(struct scim_store *st, const struct scim_tenant *tenant,
                            const char *rt_name, const char *id, int64_t expected_version,
                            struct scim_err *err);
-    int (*resource_list)(struct scim_store *st, const struct scim_tenant *tenant,
-                         const char *rt_name, const struct scim_list_query *query,
-                         struct scim_resource **rows, size_t *n, int64_t *total,
-                         struct scim_err *err);
+    int (*resource_query)(struct scim_store *st, const struct scim_tenant *tenant,
+                          const char *rt_name, const struct scim_list_query *query,
+                          struct scim_list_page *page, struct scim_err *err);
 };
 
 /*
@@ -61,6 +62,61 @@ struct scim_store_ops {
 struct scim_store {
     const struct scim_store_ops *ops;
 };
+
+/* ---- cursors (RFC 9865), shared by the backends ------------------------------------------- */
+
+#define SCIM_STORE_SECRET_LEN 32
+#define SCIM_STORE_FINGERPRINT_LEN 32
+
+enum scim_cursor_key {
+    SCIM_CURSOR_KEY_NULL, /* the row has no sort key (or the list is unsorted) */
+    SCIM_CURSOR_KEY_INT,
+    SCIM_CURSOR_KEY_REAL,
+    SCIM_CURSOR_KEY_TEXT
+};
+
+/*
+ * A position between two rows of a list in its total order (sort key, creation order): the
+ * boundary row's sort key and rowid, and the direction to walk from it.
+ */
+struct scim_store_cursor {
+    bool backward; /* rows before the boundary (a previousCursor), else after it */
+    enum scim_cursor_key key_type;
+    int64_t key_int;
+    double key_real;
+    char *key_text; /* TEXT: owned by a decoded cursor, borrowed when encoding; may hold any
+                       bytes */
+    size_t key_len;
+    int64_t rowid;
+};
+
+/*
+ * Computes the fingerprint of a list query: tenant, resource type, direction, and the generated
+ * filter and sort SQL with their parameters (where and sort may be zeroed). A cursor is only
+ * accepted by the query it was issued for.
+ */
+void scim_store_query_fingerprint(int64_t tenant_id, const char *rt_name, bool descending,
+                                  const struct scim_sqlgen *where, const struct scim_sqlgen *sort,
+                                  unsigned char out[SCIM_STORE_FINGERPRINT_LEN]);
+
+/*
+ * Returns the cursor text of c (a new string for scim_free): base64url of the position and an
+ * HMAC-SHA-256 (truncated to 128 bits) keyed with the store's secret over the position and the
+ * query fingerprint.
+ */
+char *scim_store_cursor_encode(const struct scim_store_cursor *c,
+                               const unsigned char secret[SCIM_STORE_SECRET_LEN],
+                               const unsigned char fingerprint[SCIM_STORE_FINGERPRINT_LEN]);
+
+/*
+ * Decodes text into *out (release with scim_store_cursor_clear); 400 invalidCursor when it is
+ * not base64url, too long or short, of an unknown version, or its MAC does not verify for this
+ * secret and fingerprint (altered, or issued for another tenant or query).
+ */
+int scim_store_cursor_decode(const char *text, const unsigned char secret[SCIM_STORE_SECRET_LEN],
+                             const unsigned char fingerprint[SCIM_STORE_FINGERPRINT_LEN],
+                             struct scim_store_cursor *out, struct scim_err *err);
+void scim_store_cursor_clear(struct scim_store_cursor *c);
 
 /*
  * Opens the SQLite database file at path (creating it and its parent directory if missing), runs
@@ -75,5 +131,14 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
  * (cached statements are prepared once per connection, so hot paths must not move this).
  */
 long scim_store_sqlite_prepare_count(struct scim_store *st);
+
+/*
+ * Test support: the EXPLAIN QUERY PLAN of the statements scim_store_resource_query would run for
+ * query (the count, then the first page), one plan step per line. *plan is a new string
+ * (scim_free).
+ */
+int scim_store_sqlite_explain(struct scim_store *st, const struct scim_tenant *tenant,
+                              const char *rt_name, const struct scim_list_query *query, char **plan,
+                              struct scim_err *err);
 
 #endif

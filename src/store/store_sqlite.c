@@ -8,7 +8,13 @@
  * SIGKILL of the process; an operating-system crash or power loss may roll back the last
  * commits, but the database is never corrupted.
  * Every write runs between BEGIN IMMEDIATE and COMMIT; any failure rolls back, so nothing is
- * half-written. Every resource statement binds tenant_id.
+ * half-written. Every resource statement binds tenant_id. A write also replaces the resource's
+ * entries in the value index (resource_values) in the same transaction.
+ * Lists (RFC 7644 §3.4.2, RFC 9865): the filter and sort key come from sqlgen (SQLite dialect;
+ * the SQL functions scim_fold, scim_time and scim_datetime_key it relies on are registered on
+ * every connection); index paging uses LIMIT/OFFSET, cursor paging a keyset walk on (sort key,
+ * rowid) in two segments (rows with a key, rows without); generated statements are cached per
+ * connection by their text. Cursors are authenticated with a secret kept in store_keys.
  * Owns: the SQLite schema (src/store/migrations/sqlite) and all SQL against it.
  * Must not: validate SCIM documents, know HTTP, or let a SQLite message reach a client (those go
  * to the log through scim_err_internal).
@@ -28,6 +34,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -61,14 +68,8 @@ enum stmt_id {
     ST_RES_DELETE,
     ST_RES_VERSION,
     ST_RES_NAME_TAKEN,
-    ST_COUNT_ALL,
-    ST_COUNT_ID,
-    ST_COUNT_USER_NAME,
-    ST_COUNT_EXTERNAL_ID,
-    ST_PAGE_ALL,
-    ST_PAGE_ID,
-    ST_PAGE_USER_NAME,
-    ST_PAGE_EXTERNAL_ID,
+    ST_VALUES_DELETE,
+    ST_VALUES_INSERT,
     ST_INTEGRITY_CHECK,
     ST_FOREIGN_KEY_CHECK,
     ST_MAX
@@ -76,9 +77,7 @@ enum stmt_id {
 
 _Static_assert(ST_MAX <= 64, "in_use is a 64-bit mask of statements");
 
-#define LIVE_ROWS "FROM resources WHERE tenant_id = ?1 AND type = ?2 AND deleted_ms IS NULL"
 #define ROW_COLUMNS "SELECT id, version, created_ms, modified_ms, doc "
-#define PAGE " ORDER BY rowid LIMIT ?4 OFFSET ?5"
 
 static const char *const stmt_sql[ST_MAX] = {
     [ST_BEGIN] = "BEGIN",
@@ -104,47 +103,58 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_TOKEN_TOUCH] = "UPDATE tokens SET last_used_ms = ?2 WHERE id = ?1 "
                        "AND (last_used_ms IS NULL OR last_used_ms <= ?3)",
     [ST_RES_INSERT] = "INSERT INTO resources(tenant_id, type, id, user_name_ci, external_id, "
-                      "display_name, active, created_ms, modified_ms, version, doc, password_hash) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1, ?9, ?10)",
+                      "display_name, display_name_ci, active, created_ms, modified_ms, version, "
+                      "doc, password_hash) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, scim_fold(?6), ?7, ?8, ?8, 1, ?9, ?10)",
     [ST_RES_GET] = ROW_COLUMNS "FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 "
                                "AND deleted_ms IS NULL",
     [ST_RES_UPDATE] = "UPDATE resources SET user_name_ci = ?4, external_id = ?5, "
-                      "display_name = ?6, active = ?7, modified_ms = max(?8, modified_ms), "
-                      "version = version + 1, doc = ?9, "
+                      "display_name = ?6, display_name_ci = scim_fold(?6), active = ?7, "
+                      "modified_ms = max(?8, modified_ms), version = version + 1, doc = ?9, "
                       "password_hash = coalesce(?10, password_hash) "
                       "WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 AND deleted_ms IS NULL "
                       "AND (?11 < 0 OR version = ?11) "
-                      "RETURNING version, created_ms, modified_ms",
+                      "RETURNING version, created_ms, modified_ms, rowid",
     [ST_RES_DELETE] = "UPDATE resources SET deleted_ms = ?4, modified_ms = max(?4, modified_ms), "
                       "version = version + 1, password_hash = NULL "
                       "WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 AND deleted_ms IS NULL "
-                      "AND (?5 < 0 OR version = ?5)",
+                      "AND (?5 < 0 OR version = ?5) RETURNING rowid",
     [ST_RES_VERSION] = "SELECT version FROM resources WHERE tenant_id = ?1 AND type = ?2 "
                        "AND id = ?3 AND deleted_ms IS NULL",
     [ST_RES_NAME_TAKEN] = "SELECT 1 FROM resources WHERE tenant_id = ?1 AND type = ?2 "
                           "AND user_name_ci = ?3 AND deleted_ms IS NULL AND id <> ?4",
-    [ST_COUNT_ALL] = "SELECT count(*) " LIVE_ROWS,
-    [ST_COUNT_ID] = "SELECT count(*) " LIVE_ROWS " AND id = ?3",
-    [ST_COUNT_USER_NAME] = "SELECT count(*) " LIVE_ROWS " AND user_name_ci = ?3",
-    [ST_COUNT_EXTERNAL_ID] = "SELECT count(*) " LIVE_ROWS " AND external_id = ?3",
-    [ST_PAGE_ALL] = ROW_COLUMNS LIVE_ROWS PAGE,
-    [ST_PAGE_ID] = ROW_COLUMNS LIVE_ROWS " AND id = ?3" PAGE,
-    [ST_PAGE_USER_NAME] = ROW_COLUMNS LIVE_ROWS " AND user_name_ci = ?3" PAGE,
-    [ST_PAGE_EXTERNAL_ID] = ROW_COLUMNS LIVE_ROWS " AND external_id = ?3" PAGE,
+    [ST_VALUES_DELETE] = "DELETE FROM resource_values WHERE resource_rowid = ?1",
+    [ST_VALUES_INSERT] = "INSERT OR IGNORE INTO resource_values(tenant_id, attr, value_ci, "
+                         "resource_rowid) VALUES (?1, ?2, ?3, ?4)",
     [ST_INTEGRITY_CHECK] = "PRAGMA integrity_check",
     [ST_FOREIGN_KEY_CHECK] = "PRAGMA foreign_key_check",
 };
 
 struct sqlite_store;
 
-/* One pooled connection and its statement cache. Used by one thread at a time. */
+/* How many generated statements (filtered or sorted lists) each connection keeps prepared. */
+#define DYN_MAX 32
+
+/* A cached statement whose SQL was generated (sqlgen); found again by its text. */
+struct dyn_stmt {
+    char *sql; /* owned; NULL for a free slot */
+    sqlite3_stmt *q;
+    uint64_t last_used; /* the connection's clock when it was last handed out */
+};
+
+/* One pooled connection and its statement caches. Used by one thread at a time. */
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_MAX];
     uint64_t in_use; /* one bit per statement stepped since the last stmts_release */
+    struct dyn_stmt dyn[DYN_MAX];
+    uint64_t dyn_in_use; /* one bit per dyn slot handed out since the last stmts_release */
+    uint64_t dyn_clock;
     struct sqlite_store *owner;
     struct conn *next_free;
 };
+
+_Static_assert(DYN_MAX <= 64, "dyn_in_use is a 64-bit mask of slots");
 
 struct sqlite_store {
     struct scim_store base; /* must stay first: ops->close casts back */
@@ -154,6 +164,7 @@ struct sqlite_store {
     struct conn *conns; /* array of size entries */
     int size;
     atomic_long prepares;
+    unsigned char cursor_secret[SCIM_STORE_SECRET_LEN]; /* the MAC key of cursors (store_keys) */
 };
 
 static const struct scim_store_ops sqlite_ops;
@@ -202,6 +213,52 @@ static sqlite3_stmt *stmt_get(struct conn *c, enum stmt_id id, struct scim_err *
     return q;
 }
 
+/*
+ * Returns the cached statement for the generated sql (borrowed; valid until the connection
+ * closes or the slot is reused by a later call), preparing it on first use; the least recently
+ * used slot is replaced when all are taken. NULL with err filled when preparing fails.
+ */
+static sqlite3_stmt *dyn_get(struct conn *c, const char *sql, struct scim_err *err)
+{
+    int slot = -1;
+    for (int i = 0; i < DYN_MAX; i++) {
+        if (c->dyn[i].sql && strcmp(c->dyn[i].sql, sql) == 0) {
+            slot = i;
+            break;
+        }
+    }
+    if (slot < 0) {
+        /* A free slot, else the least recently used one not handed out in this call. */
+        for (int i = 0; i < DYN_MAX; i++) {
+            if (c->dyn_in_use & (UINT64_C(1) << i))
+                continue;
+            if (!c->dyn[i].sql) {
+                slot = i;
+                break;
+            }
+            if (slot < 0 || c->dyn[i].last_used < c->dyn[slot].last_used)
+                slot = i;
+        }
+        assert(slot >= 0);
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK) {
+            db_fail(c->db, "prepare", err);
+            return NULL;
+        }
+        sqlite3_finalize(c->dyn[slot].q);
+        scim_free(c->dyn[slot].sql);
+        c->dyn[slot].sql = scim_strdup(sql);
+        c->dyn[slot].q = q;
+        atomic_fetch_add(&c->owner->prepares, 1);
+    } else if (c->dyn_in_use & (UINT64_C(1) << slot)) {
+        sqlite3_reset(c->dyn[slot].q);
+        sqlite3_clear_bindings(c->dyn[slot].q);
+    }
+    c->dyn[slot].last_used = ++c->dyn_clock;
+    c->dyn_in_use |= UINT64_C(1) << slot;
+    return c->dyn[slot].q;
+}
+
 /* Resets every statement used since the last call, so none holds a read cursor or bindings. */
 static void stmts_release(struct conn *c)
 {
@@ -211,6 +268,14 @@ static void stmts_release(struct conn *c)
             sqlite3_reset(c->stmt[i]);
             sqlite3_clear_bindings(c->stmt[i]);
             c->in_use &= ~bit;
+        }
+    }
+    for (int i = 0; c->dyn_in_use && i < DYN_MAX; i++) {
+        uint64_t bit = UINT64_C(1) << i;
+        if (c->dyn_in_use & bit) {
+            sqlite3_reset(c->dyn[i].q);
+            sqlite3_clear_bindings(c->dyn[i].q);
+            c->dyn_in_use &= ~bit;
         }
     }
 }
@@ -348,6 +413,71 @@ static void conn_put(struct sqlite_store *s, struct conn *c)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* ---- SQL functions ------------------------------------------------------------------------ */
+
+/* scim_fold(x): scim_text_casefold of a text (what sqlgen compares case-insensitive values
+ * with); any other value is returned unchanged. */
+static void fn_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+    char *folded = scim_text_casefold(t ? t : "", t ? n : 0);
+    sqlite3_result_text64(ctx, folded, strlen(folded), scim_free, SQLITE_UTF8);
+}
+
+/* scim_time(ms): the RFC 3339 text a rendered resource shows for a time column; NULL stays
+ * NULL. */
+static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    char buf[SCIM_TIME_BUF];
+    scim_time_format(sqlite3_value_int64(argv[0]), buf, sizeof(buf));
+    sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+/* scim_datetime_key(text): scim_sqlgen_datetime_key, NULL when the value is not a date-time. */
+static void fn_datetime_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    char key[SCIM_SQLGEN_DATETIME_KEY];
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !t ||
+        !scim_sqlgen_datetime_key(t, (size_t)sqlite3_value_bytes(argv[0]), key)) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    sqlite3_result_text(ctx, key, -1, SQLITE_TRANSIENT);
+}
+
+/* Registers the functions sqlgen's SQLite dialect and the migrations use. */
+static int register_functions(sqlite3 *db, struct scim_err *err)
+{
+    static const struct {
+        const char *name;
+        void (*fn)(sqlite3_context *, int, sqlite3_value **);
+    } fns[] = {
+        {"scim_fold", fn_fold},
+        {"scim_time", fn_time},
+        {"scim_datetime_key", fn_datetime_key},
+    };
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        if (sqlite3_create_function_v2(db, fns[i].name, 1, flags, NULL, fns[i].fn, NULL, NULL,
+                                       NULL) != SQLITE_OK)
+            return db_fail(db, "register function", err);
+    }
+    return 0;
+}
+
 /* ---- opening, migrations ----------------------------------------------------------------- */
 
 /* Creates every missing directory above the file path (like mkdir -p of its dirname). */
@@ -426,6 +556,67 @@ out:
     return rc;
 }
 
+/*
+ * Migration 002's step in C: fills the value index (resource_values) from the documents of the
+ * live resources, with the same entries a write would make (scim_sqlgen_index_values). Rows of
+ * a resource type this build does not serve get none.
+ */
+static int backfill_value_index(sqlite3 *db, struct scim_err *err)
+{
+    int rc = 0;
+    sqlite3_stmt *rows = NULL, *ins = NULL;
+    struct scim_sqlgen_index_entry *entries = NULL;
+    size_t n = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT rowid, tenant_id, type, doc FROM resources "
+                           "WHERE deleted_ms IS NULL ORDER BY rowid",
+                           -1, &rows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, stmt_sql[ST_VALUES_INSERT], -1, &ins, NULL) != SQLITE_OK) {
+        rc = db_fail(db, "prepare backfill", err);
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_step(rows)) == SQLITE_ROW) {
+        const struct scim_resource_type *rt =
+            scim_resource_type_find((const char *)sqlite3_column_text(rows, 2));
+        const char *text = (const char *)sqlite3_column_text(rows, 3);
+        json_t *doc = rt && text ? json_loadb(text, (size_t)sqlite3_column_bytes(rows, 3),
+                                              JSON_ALLOW_NUL, NULL)
+                                 : NULL;
+        scim_sqlgen_index_values(rt, doc, &entries, &n);
+        json_decref(doc);
+        for (size_t i = 0; i < n; i++) {
+            sqlite3_reset(ins);
+            if (bind_i64(ins, 1, sqlite3_column_int64(rows, 1)) ||
+                bind_text(ins, 2, entries[i].attr) || bind_text(ins, 3, entries[i].value) ||
+                bind_i64(ins, 4, sqlite3_column_int64(rows, 0)) ||
+                sqlite3_step(ins) != SQLITE_DONE) {
+                rc = db_fail(db, "backfill value index", err);
+                goto out;
+            }
+        }
+        scim_sqlgen_index_free(entries, n);
+        entries = NULL;
+        n = 0;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_fail(db, "read resources for backfill", err);
+out:
+    scim_sqlgen_index_free(entries, n);
+    sqlite3_finalize(rows);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+/* Migrations that need a step SQL cannot express run it here, in the migration's
+ * transaction, after its SQL. */
+static const struct {
+    int version;
+    int (*run)(sqlite3 *db, struct scim_err *err);
+} migration_code[] = {
+    {2, backfill_value_index},
+};
+
 /* Applies one migration in its own transaction unless schema_migrations already records it. */
 static int apply_migration(sqlite3 *db, int version, const char *name, const char *sql,
                            struct scim_err *err)
@@ -442,6 +633,15 @@ static int apply_migration(sqlite3 *db, int version, const char *name, const cha
         scim_log(SCIM_LOG_ERROR, "store: migration %s failed: %s", name, sqlite3_errmsg(db));
         rc = scim_err_set(err, 500, NULL, "database migration %s failed; see the log", name);
         goto out;
+    }
+    for (size_t i = 0; i < sizeof(migration_code) / sizeof(migration_code[0]); i++) {
+        if (migration_code[i].version != version)
+            continue;
+        rc = migration_code[i].run(db, err);
+        if (rc) {
+            scim_log(SCIM_LOG_ERROR, "store: migration %s failed in its C step", name);
+            goto out;
+        }
     }
     char *insert = sqlite3_mprintf("INSERT INTO schema_migrations(version, name, applied_ms) "
                                    "VALUES (%d, %Q, %lld)",
@@ -510,6 +710,9 @@ static int conn_open(struct sqlite_store *s, struct conn *c, const char *path, s
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    rc = register_functions(c->db, err);
+    if (rc)
+        goto out;
     if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &q, NULL) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {
         rc = scim_err_set(err, 500, NULL, "cannot use database '%.300s': %s", path,
@@ -541,9 +744,55 @@ static void conn_close(struct conn *c)
     sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
     for (int i = 0; i < ST_MAX; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < DYN_MAX; i++) {
+        sqlite3_finalize(c->dyn[i].q);
+        scim_free(c->dyn[i].sql);
+    }
     if (sqlite3_close(c->db) != SQLITE_OK)
         scim_log(SCIM_LOG_ERROR, "store: closing a connection failed: %s", sqlite3_errmsg(c->db));
     c->db = NULL;
+}
+
+/*
+ * Reads the MAC key of cursors from store_keys, creating it (32 random bytes from libsodium) the
+ * first time. Kept in the database, so cursors survive restarts and are shared by every process
+ * using the same database.
+ */
+static int load_cursor_secret(struct sqlite_store *s, sqlite3 *db, struct scim_err *err)
+{
+    int rc = 0;
+    sqlite3_stmt *q = NULL;
+    unsigned char fresh[SCIM_STORE_SECRET_LEN];
+    if (sodium_init() < 0) {
+        rc = scim_err_set(err, 500, NULL, "libsodium cannot be initialised");
+        goto out;
+    }
+    randombytes_buf(fresh, sizeof(fresh));
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR IGNORE INTO store_keys(name, secret) VALUES ('cursor', ?1)",
+                           -1, &q, NULL) != SQLITE_OK ||
+        sqlite3_bind_blob(q, 1, fresh, sizeof(fresh), SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_DONE) {
+        rc = db_fail(db, "create cursor secret", err);
+        goto out;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT secret FROM store_keys WHERE name = 'cursor'", -1, &q,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        rc = db_fail(db, "read cursor secret", err);
+        goto out;
+    }
+    if (sqlite3_column_bytes(q, 0) != SCIM_STORE_SECRET_LEN) {
+        rc = scim_err_internal(err, "store: the cursor secret in store_keys has the wrong size");
+        goto out;
+    }
+    memcpy(s->cursor_secret, sqlite3_column_blob(q, 0), SCIM_STORE_SECRET_LEN);
+out:
+    sodium_memzero(fresh, sizeof(fresh));
+    sqlite3_finalize(q);
+    return rc;
 }
 
 static void sqlite_close(struct scim_store *st)
@@ -553,6 +802,7 @@ static void sqlite_close(struct scim_store *st)
         conn_close(&s->conns[i]);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
+    sodium_memzero(s->cursor_secret, sizeof(s->cursor_secret));
     scim_free(s->conns);
     scim_free(s);
 }
@@ -591,6 +841,9 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
         s->size = i + 1;
         if (i == 0) {
             rc = migrate(s->conns[0].db, err);
+            if (rc)
+                goto out;
+            rc = load_cursor_secret(s, s->conns[0].db, err);
             if (rc)
                 goto out;
         }
@@ -1119,6 +1372,55 @@ static int missing_or_stale(struct conn *c, const struct scim_tenant *tenant, co
                         (int64_t)sqlite3_column_int64(q, 0));
 }
 
+/*
+ * Makes the value index entries of the resource at rowid those of doc (NULL: none), inside the
+ * caller's open transaction: the old entries are deleted unless fresh (a resource just created).
+ */
+static int values_write(struct conn *c, const struct scim_tenant *tenant, const char *rt_name,
+                        int64_t rowid, const json_t *doc, bool fresh, struct scim_err *err)
+{
+    int rc = 0;
+    struct scim_sqlgen_index_entry *entries = NULL;
+    size_t n = 0;
+    sqlite3_stmt *q;
+    if (!fresh) {
+        q = stmt_get(c, ST_VALUES_DELETE, err);
+        if (!q) {
+            rc = SCIM_ERR;
+            goto out;
+        }
+        if (bind_i64(q, 1, rowid)) {
+            rc = db_fail(c->db, "bind", err);
+            goto out;
+        }
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = db_fail(c->db, "delete value index entries", err);
+            goto out;
+        }
+    }
+    if (doc)
+        scim_sqlgen_index_values(scim_resource_type_find(rt_name), doc, &entries, &n);
+    for (size_t i = 0; i < n; i++) {
+        q = stmt_get(c, ST_VALUES_INSERT, err);
+        if (!q) {
+            rc = SCIM_ERR;
+            goto out;
+        }
+        if (bind_i64(q, 1, tenant->id) || bind_text(q, 2, entries[i].attr) ||
+            bind_text(q, 3, entries[i].value) || bind_i64(q, 4, rowid)) {
+            rc = db_fail(c->db, "bind", err);
+            goto out;
+        }
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = db_fail(c->db, "insert value index entry", err);
+            goto out;
+        }
+    }
+out:
+    scim_sqlgen_index_free(entries, n);
+    return rc;
+}
+
 /* Returns the compact JSON text of doc (free with scim_free), or NULL when doc is not an
  * object or cannot be encoded. */
 static char *doc_text(const json_t *doc)
@@ -1166,6 +1468,9 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
         rc = db_fail(c->db, "insert resource", err);
         goto out;
     }
+    rc = values_write(c, tenant, rt_name, sqlite3_last_insert_rowid(c->db), doc, true, err);
+    if (rc)
+        goto out;
     rc = tx_commit(c, err);
     if (rc)
         goto out;
@@ -1261,10 +1566,14 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     struct scim_resource stored = {.version = sqlite3_column_int64(q, 0),
                                    .created_ms = sqlite3_column_int64(q, 1),
                                    .modified_ms = sqlite3_column_int64(q, 2)};
+    int64_t rowid = sqlite3_column_int64(q, 3);
     if (sqlite3_step(q) != SQLITE_DONE) {
         rc = db_fail(c->db, "update resource", err);
         goto out;
     }
+    rc = values_write(c, tenant, rt_name, rowid, doc, false, err);
+    if (rc)
+        goto out;
     rc = tx_commit(c, err);
     if (rc)
         goto out;
@@ -1299,66 +1608,467 @@ static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenan
         rc = db_fail(c->db, "bind", err);
         goto out;
     }
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        rc = missing_or_stale(c, tenant, rt_name, id, err);
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        rc = db_fail(c->db, "delete resource", err);
+        goto out;
+    }
+    int64_t rowid = sqlite3_column_int64(q, 0);
     if (sqlite3_step(q) != SQLITE_DONE) {
         rc = db_fail(c->db, "delete resource", err);
         goto out;
     }
-    if (sqlite3_changes(c->db) == 0) {
-        rc = missing_or_stale(c, tenant, rt_name, id, err);
+    rc = values_write(c, tenant, rt_name, rowid, NULL, false, err);
+    if (rc)
         goto out;
-    }
     rc = tx_commit(c, err);
 out:
     conn_put(s, c);
     return rc;
 }
 
-static int sqlite_resource_list(struct scim_store *st, const struct scim_tenant *tenant,
-                                const char *rt_name, const struct scim_list_query *query,
-                                struct scim_resource **rows, size_t *n, int64_t *total,
-                                struct scim_err *err)
+/* ---- listing ------------------------------------------------------------------------------ */
+
+/*
+ * The SQL of one list query: "r" is the resources row; ?1 is the tenant id, ?2 the type, then the
+ * filter's and the sort key's parameters, then the paging parameters from next_param on.
+ */
+struct plan {
+    struct scim_sqlgen where; /* where.sql NULL: no filter */
+    struct scim_sqlgen sort;  /* sort.sql NULL: creation order */
+    bool descending;
+    int next_param;
+    char *from;   /* " FROM resources r WHERE ... " with the filter */
+    char *select; /* "SELECT <row columns>, r.rowid, <sort key or NULL>" */
+    unsigned char fingerprint[SCIM_STORE_FINGERPRINT_LEN];
+};
+
+#define PLAN_COLUMNS "SELECT r.id, r.version, r.created_ms, r.modified_ms, r.doc, r.rowid, "
+#define COL_ROWID 5
+#define COL_KEY 6
+
+static void plan_clear(struct plan *p)
 {
-    struct sqlite_store *s = from_base(st);
-    enum stmt_id count_id = ST_COUNT_ALL, page_id = ST_PAGE_ALL;
-    char *folded = NULL;
-    const char *value = NULL;
-    if (query->filter_attr) {
-        if (!query->filter_value)
-            return scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER, "The filter has no value");
-        value = query->filter_value;
-        if (strcmp(query->filter_attr, "id") == 0) {
-            count_id = ST_COUNT_ID;
-            page_id = ST_PAGE_ID;
-        } else if (strcmp(query->filter_attr, "userName") == 0) {
-            count_id = ST_COUNT_USER_NAME;
-            page_id = ST_PAGE_USER_NAME;
-            folded = scim_text_casefold(value, strlen(value));
-            value = folded;
-        } else if (strcmp(query->filter_attr, "externalId") == 0) {
-            count_id = ST_COUNT_EXTERNAL_ID;
-            page_id = ST_PAGE_EXTERNAL_ID;
-        } else {
-            return scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
-                                "Filtering on '%.100s' is not supported", query->filter_attr);
-        }
+    scim_sqlgen_clear(&p->where);
+    scim_sqlgen_clear(&p->sort);
+    scim_free(p->from);
+    scim_free(p->select);
+    memset(p, 0, sizeof(*p));
+}
+
+/* The deprecated single-equality filter as a generated fragment; *out (zeroed by the caller)
+ * is released with scim_sqlgen_clear. */
+static int legacy_where(const struct scim_list_query *query, struct scim_sqlgen *out,
+                        struct scim_err *err)
+{
+    const char *column = NULL;
+    bool fold = false;
+    if (!query->filter_value)
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER, "The filter has no value");
+    if (strcmp(query->filter_attr, "id") == 0) {
+        column = "r.id = ?3";
+    } else if (strcmp(query->filter_attr, "userName") == 0) {
+        column = "r.user_name_ci = ?3";
+        fold = true;
+    } else if (strcmp(query->filter_attr, "externalId") == 0) {
+        column = "r.external_id = ?3";
+    } else {
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
+                            "Filtering on '%.100s' is not supported", query->filter_attr);
     }
-    int64_t offset = query->start_index < 1 ? 0 : query->start_index - 1;
-    int64_t limit = query->count < 0 ? 0 : query->count;
-    struct scim_resource *list = NULL;
-    size_t used = 0, cap = 0;
-    int64_t matched = 0;
-    struct conn *c = conn_get(s);
-    /* One read transaction, so the total and the page describe the same snapshot. */
-    int rc = tx_exec(c, ST_BEGIN, err);
+    size_t len = strlen(query->filter_value);
+    out->sql = scim_strdup(column);
+    out->params = scim_calloc(1, sizeof(*out->params));
+    out->n_params = 1;
+    out->next_param = 4;
+    out->params[0].index = 3;
+    out->params[0].type = SCIM_SQLGEN_TEXT;
+    out->params[0].text = fold ? scim_text_casefold(query->filter_value, len)
+                               : scim_strndup(query->filter_value, len);
+    out->params[0].text_len = strlen(out->params[0].text);
+    return 0;
+}
+
+/* Builds the plan of query (filter and sort translated, texts assembled, fingerprint taken). */
+static int plan_build(const struct scim_tenant *tenant, const char *rt_name,
+                      const struct scim_list_query *query, struct plan *p, struct scim_err *err)
+{
+    int rc = 0;
+    struct scim_sqlbuf b = {0};
+    memset(p, 0, sizeof(*p));
+    p->next_param = 3;
+    if (query->filter)
+        rc = scim_sqlgen_where(&scim_sqlgen_sqlite, query->filter, 1, 3, &p->where, err);
+    else if (query->filter_attr)
+        rc = legacy_where(query, &p->where, err);
     if (rc)
         goto out;
-    sqlite3_stmt *q = stmt_get(c, count_id, err);
+    if (p->where.sql)
+        p->next_param = p->where.next_param;
+    if (query->sort_by) {
+        rc =
+            scim_sqlgen_sort_key(&scim_sqlgen_sqlite, query->sort_by, p->next_param, &p->sort, err);
+        if (rc)
+            goto out;
+        p->next_param = p->sort.next_param;
+        p->descending = query->descending;
+    }
+    scim_sqlbuf_add(&b, " FROM resources r WHERE r.tenant_id = ?1 AND r.type = ?2 "
+                        "AND r.deleted_ms IS NULL");
+    if (p->where.sql)
+        scim_sqlbuf_addf(&b, " AND (%s)", p->where.sql);
+    p->from = scim_sqlbuf_take(&b);
+    scim_sqlbuf_addf(&b, PLAN_COLUMNS "%s", p->sort.sql ? p->sort.sql : "NULL");
+    p->select = scim_sqlbuf_take(&b);
+    scim_store_query_fingerprint(tenant->id, rt_name, p->descending, &p->where, &p->sort,
+                                 p->fingerprint);
+out:
+    if (rc)
+        plan_clear(p);
+    return rc;
+}
+
+/* Binds ?1, ?2 and every parameter of the filter, and of the sort key when the statement
+ * selects it (with_sort; the count does not). */
+static int plan_bind(sqlite3_stmt *q, const struct plan *p, const struct scim_tenant *tenant,
+                     const char *rt_name, bool with_sort)
+{
+    if (bind_i64(q, 1, tenant->id) || bind_text(q, 2, rt_name))
+        return SQLITE_ERROR;
+    const struct scim_sqlgen *frags[2] = {&p->where, &p->sort};
+    for (int f = 0; f < (with_sort ? 2 : 1); f++) {
+        for (size_t i = 0; i < frags[f]->n_params; i++) {
+            const struct scim_sqlgen_param *x = &frags[f]->params[i];
+            int r;
+            if (x->type == SCIM_SQLGEN_TEXT)
+                r = sqlite3_bind_text64(q, x->index, x->text, x->text_len, SQLITE_STATIC,
+                                        SQLITE_UTF8);
+            else if (x->type == SCIM_SQLGEN_INT)
+                r = sqlite3_bind_int64(q, x->index, x->i);
+            else
+                r = sqlite3_bind_double(q, x->index, x->r);
+            if (r != SQLITE_OK)
+                return r;
+        }
+    }
+    return SQLITE_OK;
+}
+
+/* The count of the plan's matches. Returns a new string (scim_free). */
+static char *sql_count(const struct plan *p)
+{
+    return scim_asprintf("SELECT count(*)%s", p->from);
+}
+
+/* Index paging: the whole order, then LIMIT ?n OFFSET ?n+1. Returns a new string (scim_free). */
+static char *sql_offset_page(const struct plan *p)
+{
+    const char *k = p->sort.sql;
+    if (!k)
+        return scim_asprintf("%s%s ORDER BY r.rowid LIMIT ?%d OFFSET ?%d", p->select, p->from,
+                             p->next_param, p->next_param + 1);
+    const char *dir = p->descending ? " DESC" : "";
+    return scim_asprintf("%s%s ORDER BY (%s) IS NULL%s, %s%s, r.rowid%s LIMIT ?%d OFFSET ?%d",
+                         p->select, p->from, k, dir, k, dir, dir, p->next_param, p->next_param + 1);
+}
+
+/*
+ * The two segments of the total order (sort key, rowid), in which a keyset walk goes: rows with
+ * a sort key, ordered by it, and rows without one (all rows when unsorted), ordered by rowid.
+ * Ascending, keyed rows come first (RFC 7644 §3.4.2.3: missing values last).
+ */
+enum segment { SEG_KEYED, SEG_UNKEYED };
+
+/*
+ * One segment walked up (increasing order) or down, after (or before) a boundary when bounded:
+ * the boundary's key is ?n (keyed only), its rowid the next placeholder, then LIMIT. Returns a
+ * new string (scim_free).
+ */
+static char *sql_segment(const struct plan *p, enum segment seg, bool up, bool bounded)
+{
+    const char *k = p->sort.sql;
+    const char *dir = up ? "" : " DESC";
+    const char *cmp = up ? ">" : "<";
+    int n = p->next_param;
+    struct scim_sqlbuf b = {0};
+    scim_sqlbuf_addf(&b, "%s%s", p->select, p->from);
+    if (seg == SEG_KEYED) {
+        scim_sqlbuf_addf(&b, " AND (%s) IS NOT NULL", k);
+        if (bounded) {
+            scim_sqlbuf_addf(&b, " AND ((%s), r.rowid) %s (?%d, ?%d)", k, cmp, n, n + 1);
+            n += 2;
+        }
+        scim_sqlbuf_addf(&b, " ORDER BY %s%s, r.rowid%s", k, dir, dir);
+    } else {
+        if (k)
+            scim_sqlbuf_addf(&b, " AND (%s) IS NULL", k);
+        if (bounded)
+            scim_sqlbuf_addf(&b, " AND r.rowid %s ?%d", cmp, n++);
+        scim_sqlbuf_addf(&b, " ORDER BY r.rowid%s", dir);
+    }
+    scim_sqlbuf_addf(&b, " LIMIT ?%d", n);
+    return scim_sqlbuf_take(&b);
+}
+
+/* Rows fetched for a page, with the boundary (sort key, rowid) of each. */
+struct fetched {
+    struct scim_resource *rows;
+    struct scim_store_cursor *keys; /* key_text owned */
+    size_t n, cap;
+};
+
+static void fetched_clear(struct fetched *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        scim_store_cursor_clear(&f->keys[i]);
+    scim_store_rows_free(f->rows, f->n);
+    scim_free(f->keys);
+    memset(f, 0, sizeof(*f));
+}
+
+/* Steps q to the end, appending every row (and its boundary) to out. */
+static int fetch_rows(struct conn *c, sqlite3_stmt *q, struct fetched *out, struct scim_err *err)
+{
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (out->n == out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 16;
+            out->rows = scim_realloc(out->rows, out->cap * sizeof(*out->rows));
+            out->keys = scim_realloc(out->keys, out->cap * sizeof(*out->keys));
+        }
+        int rc = row_to_resource(q, &out->rows[out->n], err);
+        if (rc)
+            return rc;
+        struct scim_store_cursor *k = &out->keys[out->n];
+        memset(k, 0, sizeof(*k));
+        k->rowid = sqlite3_column_int64(q, COL_ROWID);
+        switch (sqlite3_column_type(q, COL_KEY)) {
+        case SQLITE_INTEGER:
+            k->key_type = SCIM_CURSOR_KEY_INT;
+            k->key_int = sqlite3_column_int64(q, COL_KEY);
+            break;
+        case SQLITE_FLOAT:
+            k->key_type = SCIM_CURSOR_KEY_REAL;
+            k->key_real = sqlite3_column_double(q, COL_KEY);
+            break;
+        case SQLITE_NULL:
+            k->key_type = SCIM_CURSOR_KEY_NULL;
+            break;
+        default: {
+            /* Text (a blob key is compared as text would not be; keys are never blobs). */
+            const unsigned char *t = sqlite3_column_text(q, COL_KEY);
+            size_t len = (size_t)sqlite3_column_bytes(q, COL_KEY);
+            k->key_type = SCIM_CURSOR_KEY_TEXT;
+            k->key_text = scim_malloc(len + 1);
+            if (len)
+                memcpy(k->key_text, t, len);
+            k->key_text[len] = '\0';
+            k->key_len = len;
+            break;
+        }
+        }
+        out->n++;
+    }
+    if (step != SQLITE_DONE)
+        return db_fail(c->db, "list resources", err);
+    return 0;
+}
+
+/* Binds a cursor's key as parameter n. */
+static int bind_key_value(sqlite3_stmt *q, int n, const struct scim_store_cursor *k)
+{
+    switch (k->key_type) {
+    case SCIM_CURSOR_KEY_INT:
+        return sqlite3_bind_int64(q, n, k->key_int);
+    case SCIM_CURSOR_KEY_REAL:
+        return sqlite3_bind_double(q, n, k->key_real);
+    case SCIM_CURSOR_KEY_TEXT:
+        return sqlite3_bind_text64(q, n, k->key_text, k->key_len, SQLITE_STATIC, SQLITE_UTF8);
+    default:
+        return sqlite3_bind_null(q, n);
+    }
+}
+
+/* Runs one segment query (see sql_segment) and appends up to limit rows to out. */
+static int run_segment(struct conn *c, const struct plan *p, const struct scim_tenant *tenant,
+                       const char *rt_name, enum segment seg, bool up,
+                       const struct scim_store_cursor *bound, int64_t limit, struct fetched *out,
+                       struct scim_err *err)
+{
+    char *sql = sql_segment(p, seg, up, bound != NULL);
+    int rc = 0, n = p->next_param;
+    sqlite3_stmt *q = dyn_get(c, sql, err);
     if (!q) {
         rc = SCIM_ERR;
         goto out;
     }
-    if (bind_i64(q, 1, tenant->id) || bind_text(q, 2, rt_name) ||
-        (value && bind_text(q, 3, value))) {
+    int bad = plan_bind(q, p, tenant, rt_name, true);
+    if (!bad && bound && seg == SEG_KEYED)
+        bad = bind_key_value(q, n++, bound);
+    if (!bad && bound)
+        bad = bind_i64(q, n++, bound->rowid);
+    if (!bad)
+        bad = bind_i64(q, n, limit);
+    if (bad) {
+        rc = db_fail(c->db, "bind", err);
+        goto out;
+    }
+    rc = fetch_rows(c, q, out, err);
+out:
+    scim_free(sql);
+    return rc;
+}
+
+/*
+ * Walks the total order from the boundary `at` (NULL: from the start of the walk's direction)
+ * collecting up to limit rows: up means increasing (sort key, rowid) order, with keyed rows
+ * before unkeyed ones. Each segment is one index-friendly keyset query.
+ */
+static int walk(struct conn *c, const struct plan *p, const struct scim_tenant *tenant,
+                const char *rt_name, bool up, const struct scim_store_cursor *at, int64_t limit,
+                struct fetched *out, struct scim_err *err)
+{
+    struct {
+        enum segment seg;
+        const struct scim_store_cursor *bound;
+    } segs[2];
+    int n = 0, rc = 0;
+    bool at_keyed = at && at->key_type != SCIM_CURSOR_KEY_NULL;
+    if (!p->sort.sql) {
+        segs[n++].seg = SEG_UNKEYED;
+        segs[0].bound = at;
+    } else if (up) {
+        if (!at || at_keyed) {
+            segs[n].seg = SEG_KEYED;
+            segs[n++].bound = at;
+        }
+        segs[n].seg = SEG_UNKEYED;
+        segs[n++].bound = at_keyed ? NULL : at;
+    } else {
+        if (!at || !at_keyed) {
+            segs[n].seg = SEG_UNKEYED;
+            segs[n++].bound = at;
+        }
+        segs[n].seg = SEG_KEYED;
+        segs[n++].bound = at_keyed ? at : NULL;
+    }
+    for (int i = 0; i < n && (int64_t)out->n < limit; i++) {
+        rc = run_segment(c, p, tenant, rt_name, segs[i].seg, up, segs[i].bound,
+                         limit - (int64_t)out->n, out, err);
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+/* Returns a new cursor text (scim_free) for the boundary k, walking backward or forward. */
+static char *issue_cursor(const struct sqlite_store *s, const struct plan *p,
+                          const struct scim_store_cursor *k, bool backward)
+{
+    struct scim_store_cursor c = *k;
+    c.backward = backward;
+    return scim_store_cursor_encode(&c, s->cursor_secret, p->fingerprint);
+}
+
+/*
+ * Cursor paging (RFC 9865): fetches count + 1 rows from the position of cur (NULL: the first
+ * page) to learn whether more follow, and issues the cursors of the page.
+ */
+static int cursor_page(struct sqlite_store *s, struct conn *c, const struct plan *p,
+                       const struct scim_tenant *tenant, const char *rt_name,
+                       const struct scim_store_cursor *cur, int64_t count,
+                       struct scim_list_page *page, struct scim_err *err)
+{
+    struct fetched f = {0};
+    bool backward = cur && cur->backward;
+    /* Forward in ascending order, or backward in descending order, walks up. */
+    bool up = p->descending == backward;
+    /* One row more than the page, to learn whether another page follows. */
+    int64_t limit = count < INT64_MAX ? count + 1 : count;
+    int rc = walk(c, p, tenant, rt_name, up, cur, limit, &f, err);
+    if (rc)
+        goto out;
+    bool more = (int64_t)f.n > count;
+    size_t m = more ? (size_t)count : f.n;
+    if (backward) {
+        /* Fetched nearest first: the page shows them in list order. */
+        for (size_t i = 0, j = m ? m - 1 : 0; i < j; i++, j--) {
+            struct scim_resource r = f.rows[i];
+            struct scim_store_cursor k = f.keys[i];
+            f.rows[i] = f.rows[j];
+            f.keys[i] = f.keys[j];
+            f.rows[j] = r;
+            f.keys[j] = k;
+        }
+    }
+    /* The page's first and last rows in list order; an empty page keeps the request's place. */
+    const struct scim_store_cursor *first = m ? &f.keys[0] : cur;
+    const struct scim_store_cursor *last = m ? &f.keys[m - 1] : cur;
+    if (backward) {
+        /* Going back, rows after the position exist: that is where the client came from. */
+        page->previous_cursor = more ? issue_cursor(s, p, first, true) : NULL;
+        page->next_cursor = issue_cursor(s, p, last, false);
+    } else {
+        page->next_cursor = more ? issue_cursor(s, p, last, false) : NULL;
+        page->previous_cursor = cur ? issue_cursor(s, p, first, true) : NULL;
+    }
+    /* The page takes the first m rows; the look-ahead row (index m) is dropped. */
+    page->rows = f.rows;
+    page->n = m;
+    for (size_t i = m; i < f.n; i++)
+        scim_resource_clear(&f.rows[i]);
+    f.rows = NULL;
+out:
+    fetched_clear(&f);
+    return rc;
+}
+
+/* Index paging: LIMIT count OFFSET start_index - 1 over the whole order. */
+static int offset_page(struct conn *c, const struct plan *p, const struct scim_tenant *tenant,
+                       const char *rt_name, int64_t offset, int64_t count,
+                       struct scim_list_page *page, struct scim_err *err)
+{
+    struct fetched f = {0};
+    char *sql = sql_offset_page(p);
+    int rc = 0;
+    sqlite3_stmt *q = dyn_get(c, sql, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    if (plan_bind(q, p, tenant, rt_name, true) || bind_i64(q, p->next_param, count) ||
+        bind_i64(q, p->next_param + 1, offset)) {
+        rc = db_fail(c->db, "bind", err);
+        goto out;
+    }
+    rc = fetch_rows(c, q, &f, err);
+    if (rc)
+        goto out;
+    page->rows = f.rows;
+    page->n = f.n;
+    f.rows = NULL;
+out:
+    fetched_clear(&f);
+    scim_free(sql);
+    return rc;
+}
+
+/* Counts the rows matching the plan. */
+static int count_rows(struct conn *c, const struct plan *p, const struct scim_tenant *tenant,
+                      const char *rt_name, int64_t *total, struct scim_err *err)
+{
+    char *sql = sql_count(p);
+    int rc = 0;
+    sqlite3_stmt *q = dyn_get(c, sql, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    if (plan_bind(q, p, tenant, rt_name, false)) {
         rc = db_fail(c->db, "bind", err);
         goto out;
     }
@@ -1366,45 +2076,116 @@ static int sqlite_resource_list(struct scim_store *st, const struct scim_tenant 
         rc = db_fail(c->db, "count resources", err);
         goto out;
     }
-    matched = sqlite3_column_int64(q, 0);
-    if (limit > 0 && offset < matched) {
-        q = stmt_get(c, page_id, err);
-        if (!q) {
-            rc = SCIM_ERR;
+    *total = sqlite3_column_int64(q, 0);
+out:
+    scim_free(sql);
+    return rc;
+}
+
+static int sqlite_resource_query(struct scim_store *st, const struct scim_tenant *tenant,
+                                 const char *rt_name, const struct scim_list_query *query,
+                                 struct scim_list_page *page, struct scim_err *err)
+{
+    struct sqlite_store *s = from_base(st);
+    struct plan p;
+    struct scim_store_cursor cur = {0};
+    struct scim_list_page result = {0};
+    bool positioned = query->cursor && query->cursor[0];
+    struct conn *c = NULL;
+    int rc = plan_build(tenant, rt_name, query, &p, err);
+    if (rc)
+        return rc;
+    if (positioned) {
+        rc = scim_store_cursor_decode(query->cursor, s->cursor_secret, p.fingerprint, &cur, err);
+        if (rc)
             goto out;
-        }
-        if (bind_i64(q, 1, tenant->id) || bind_text(q, 2, rt_name) ||
-            (value && bind_text(q, 3, value)) || bind_i64(q, 4, limit) || bind_i64(q, 5, offset)) {
-            rc = db_fail(c->db, "bind", err);
-            goto out;
-        }
-        int step;
-        while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-            if (used == cap) {
-                cap = cap ? cap * 2 : 16;
-                list = scim_realloc(list, cap * sizeof(*list));
-            }
-            rc = row_to_resource(q, &list[used], err);
-            if (rc)
-                goto out;
-            used++;
-        }
-        if (step != SQLITE_DONE) {
-            rc = db_fail(c->db, "list resources", err);
-            goto out;
-        }
     }
+    int64_t count = query->count < 0 ? 0 : query->count;
+    int64_t offset = query->start_index < 1 ? 0 : query->start_index - 1;
+    c = conn_get(s);
+    /* One read transaction, so the total and the page describe the same snapshot. */
+    rc = tx_exec(c, ST_BEGIN, err);
+    if (rc)
+        goto out;
+    rc = count_rows(c, &p, tenant, rt_name, &result.total, err);
+    if (rc)
+        goto out;
+    if (count > 0 && query->cursor)
+        rc = cursor_page(s, c, &p, tenant, rt_name, positioned ? &cur : NULL, count, &result, err);
+    else if (count > 0 && offset < result.total)
+        rc = offset_page(c, &p, tenant, rt_name, offset, count, &result, err);
+    if (rc)
+        goto out;
     rc = tx_commit(c, err);
     if (rc)
         goto out;
-    *rows = list;
-    *n = used;
-    *total = matched;
-    list = NULL;
+    *page = result;
+    memset(&result, 0, sizeof(result));
 out:
+    if (c)
+        conn_put(s, c);
+    scim_store_page_clear(&result);
+    scim_store_cursor_clear(&cur);
+    plan_clear(&p);
+    return rc;
+}
+
+/* Appends the EXPLAIN QUERY PLAN of sql (bound as the plan says) to b, one step per line. */
+static int explain_into(struct conn *c, const char *label, const char *sql, const struct plan *p,
+                        bool with_sort, const struct scim_tenant *tenant, const char *rt_name,
+                        struct scim_sqlbuf *b, struct scim_err *err)
+{
+    int rc = 0;
+    sqlite3_stmt *q = NULL;
+    char *text = scim_asprintf("EXPLAIN QUERY PLAN %s", sql);
+    if (sqlite3_prepare_v2(c->db, text, -1, &q, NULL) != SQLITE_OK) {
+        rc = db_fail(c->db, "prepare explain", err);
+        goto out;
+    }
+    if (plan_bind(q, p, tenant, rt_name, with_sort)) {
+        rc = db_fail(c->db, "bind", err);
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        scim_sqlbuf_addf(b, "%s: %s\n", label, (const char *)sqlite3_column_text(q, 3));
+    if (step != SQLITE_DONE)
+        rc = db_fail(c->db, "explain", err);
+out:
+    sqlite3_finalize(q);
+    scim_free(text);
+    return rc;
+}
+
+int scim_store_sqlite_explain(struct scim_store *st, const struct scim_tenant *tenant,
+                              const char *rt_name, const struct scim_list_query *query, char **plan,
+                              struct scim_err *err)
+{
+    struct sqlite_store *s = from_base(st);
+    struct plan p;
+    struct scim_sqlbuf b = {0};
+    char *count_sql = NULL, *page_sql = NULL;
+    struct conn *c = NULL;
+    int rc = plan_build(tenant, rt_name, query, &p, err);
+    if (rc)
+        return rc;
+    count_sql = sql_count(&p);
+    if (query->cursor)
+        page_sql = sql_segment(&p, p.sort.sql && !p.descending ? SEG_KEYED : SEG_UNKEYED,
+                               !p.descending, false);
+    else
+        page_sql = sql_offset_page(&p);
+    c = conn_get(s);
+    rc = explain_into(c, "count", count_sql, &p, false, tenant, rt_name, &b, err);
+    if (rc == 0)
+        rc = explain_into(c, "page", page_sql, &p, true, tenant, rt_name, &b, err);
+    if (rc == 0)
+        *plan = scim_sqlbuf_take(&b);
     conn_put(s, c);
-    scim_store_rows_free(list, used);
-    scim_free(folded);
+    scim_sqlbuf_clear(&b);
+    scim_free(count_sql);
+    scim_free(page_sql);
+    plan_clear(&p);
     return rc;
 }
 
@@ -1424,5 +2205,5 @@ static const struct scim_store_ops sqlite_ops = {
     .resource_get = sqlite_resource_get,
     .resource_replace = sqlite_resource_replace,
     .resource_delete = sqlite_resource_delete,
-    .resource_list = sqlite_resource_list,
+    .resource_query = sqlite_resource_query,
 };
