@@ -39,6 +39,11 @@ python3 bench/seed.py --port "$port" --token "$SCIMD_BENCH_TOKEN" --users "$user
 seed_end=$(date +%s.%N)
 seed_rate=$(python3 -c "print(round($users / ($seed_end - $seed_start)))")
 export SCIMD_BENCH_IDS=$work/ids SCIMD_BENCH_NAMES=$work/names
+wide_users=${BENCH_WIDE_USERS:-1000}
+echo "bench: seeding $wide_users users with 10 e-mails and 10 phone numbers (patch_wide)"
+python3 bench/seed.py --port "$port" --token "$SCIMD_BENCH_TOKEN" --users "$wide_users" \
+    --procs 4 --wide --ids "$work/wide_ids" --names "$work/wide_names"
+export SCIMD_BENCH_WIDE_IDS=$work/wide_ids
 
 # run_case NAME SCRIPT: BENCH_ROUNDS wrk runs; prints "rps p50 p99" of the median-rps run.
 run_case() {
@@ -60,7 +65,7 @@ run_case() {
 }
 
 declare -A figures
-for c in get_by_id filter_username post_users patch_active; do
+for c in get_by_id filter_username post_users patch_active patch_wide; do
     echo "bench: $c"
     figures[$c]=$(run_case "$c" "bench/$c.lua")
     echo "  ${figures[$c]}"
@@ -81,7 +86,7 @@ hw="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/mem
     echo
     echo "| case | requests/s | p50 | p99 | non-2xx |"
     echo "|---|---|---|---|---|"
-    for c in get_by_id filter_username post_users patch_active; do
+    for c in get_by_id filter_username post_users patch_active patch_wide; do
         read -r rps p50 p99 non2xx <<<"${figures[$c]}"
         echo "| $c | $rps | $p50 | $p99 | $non2xx |"
     done
@@ -90,6 +95,8 @@ hw="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/mem
     echo
     echo "Cases: get_by_id = GET /Users/{id} for random seeded ids; filter_username ="
     echo "GET /Users?filter=userName eq \"…\" for random seeded names; post_users = POST /Users with"
-    echo "unique userNames; patch_active = PATCH replace active on random users."
+    echo "unique userNames; patch_active = PATCH replace active on random users; patch_wide ="
+    echo "PATCH replace of title on random users that have 10 e-mails and 10 phone numbers"
+    echo "($wide_users such users seeded)."
 } >"$out"
 cat "$out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seeds a running scimd with N users through the SCIM API (POST /Users) over keep-alive
 connections from several processes, and writes the created ids and userNames to files that the
-wrk scripts read. Used by bench/run.sh."""
+wrk scripts read. Used by bench/run.sh. With --wide, each user has 10 e-mails and 10 phone
+numbers and a userName starting with "wide" (for the patch_wide case)."""
 import argparse
 import http.client
 import json
@@ -10,7 +11,7 @@ import sys
 
 
 def worker(args):
-    host, port, token, start, end = args
+    host, port, token, start, end, wide = args
     conn = http.client.HTTPConnection(host, port)
     headers = {"Authorization": "Bearer " + token, "Content-Type": "application/scim+json"}
     out = []
@@ -24,6 +25,13 @@ def worker(args):
             "emails": [{"value": "user%07d@example.com" % i, "type": "work", "primary": True}],
             "active": True,
         }
+        if wide:
+            body["userName"] = "wide%07d@example.com" % i
+            body["externalId"] = "wide-ext-%07d" % i
+            body["emails"] = [{"value": "wide%07d.%d@example.com" % (i, k), "type": "work",
+                               "primary": k == 0} for k in range(10)]
+            body["phoneNumbers"] = [{"value": "+1 555 %04d %03d" % (i % 10000, k),
+                                     "type": "work"} for k in range(10)]
         conn.request("POST", "/scim/v2/Users", json.dumps(body), headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -43,9 +51,11 @@ def main():
     p.add_argument("--procs", type=int, default=4)
     p.add_argument("--ids", required=True)
     p.add_argument("--names", required=True)
+    p.add_argument("--wide", action="store_true", help="10 e-mails and 10 phone numbers each")
     a = p.parse_args()
     step = (a.users + a.procs - 1) // a.procs
-    jobs = [(a.host, a.port, a.token, s, min(s + step, a.users)) for s in range(0, a.users, step)]
+    jobs = [(a.host, a.port, a.token, s, min(s + step, a.users), a.wide)
+            for s in range(0, a.users, step)]
     with multiprocessing.Pool(a.procs) as pool:
         results = pool.map(worker, jobs)
     with open(a.ids, "w") as ids, open(a.names, "w") as names:

@@ -1,16 +1,19 @@
 /*
- * patch_fuzz — libFuzzer target for src/lib/patch.c (RFC 7644 §3.5.2). The input is parsed as
- * JSON and applied as a PATCH body to a fixed, normalised User document (core attributes,
- * multi-valued complex attributes and the Enterprise User extension), so that every path form,
- * value filter and value shape reaches the patch code.
+ * patch_fuzz — libFuzzer target for src/lib/dialect.c and src/lib/patch.c (RFC 7644 §3.5.2). The
+ * input is parsed as JSON, normalised by the IdP dialect step and applied as a PATCH body to a
+ * fixed, normalised User document (core attributes, multi-valued complex attributes and the
+ * Enterprise User extension), exactly as compute_patch in h_resources.c does, so that every
+ * path form, value filter, value shape and IdP quirk reaches the code.
  * Owns: nothing but this harness. Must not: touch the store, the network or files.
- * Checks the contract of scim_patch_apply: on success a new document that differs from the
+ * Checks the contract of scim_dialect_normalize_patch (always a new body, the input body and
+ * document unchanged) and of scim_patch_apply: on success a new document that differs from the
  * input exactly when *changed says so; on failure a 400-class error, a detail and *out NULL; the
  * input document never changes.
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/lib fuzz/patch_fuzz.c
- *        src/lib/{mem,err,log,text,schema,path,filter,patch}.c $(pkg-config --cflags --libs
- *        jansson)
+ *        src/lib/{mem,err,log,text,schema,path,filter,patch,dialect}.c $(pkg-config --cflags
+ *        --libs jansson)
  */
+#include "dialect.h"
 #include "err.h"
 #include "mem.h"
 #include "patch.h"
@@ -55,8 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct scim_patch_limits limits = {.max_operations = 32};
+    struct scim_dialect_report report = {0};
+    char rules[SCIM_DIALECT_REPORT_BUF];
     struct scim_err err;
     json_t *request;
+    json_t *request_copy;
+    json_t *normalized = NULL;
     json_t *out = NULL;
     bool changed = false;
     int rc;
@@ -66,8 +73,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     request = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
     if (!request)
         return 0;
+    request_copy = json_deep_copy(request);
     scim_err_clear(&err);
-    rc = scim_patch_apply(user_rt, doc, request, &limits, &out, &changed, &err);
+    if (scim_dialect_normalize_patch(user_rt, doc, request, &normalized, &report, &err) != 0 ||
+        !normalized || (json_is_object(request) && normalized == request) ||
+        !json_equal(request, request_copy))
+        abort();
+    scim_dialect_report_join(&report, rules, sizeof(rules));
+    rc = scim_patch_apply(user_rt, doc, normalized, &limits, &out, &changed, &err);
     if (rc == 0) {
         if (!json_is_object(out) || out == doc || changed == json_equal(out, doc))
             abort();
@@ -77,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!json_equal(doc, doc_copy))
         abort();
     json_decref(out);
+    json_decref(normalized);
+    json_decref(request_copy);
     json_decref(request);
     return 0;
 }

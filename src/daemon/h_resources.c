@@ -8,6 +8,7 @@
  */
 #include "handlers.h"
 
+#include "dialect.h"
 #include "filter.h"
 #include "list.h"
 #include "log.h"
@@ -234,38 +235,75 @@ out:
     return rc;
 }
 
-/* What a write computes from the current resource: the new document and password. */
-typedef int (*compute_fn)(const struct scim_request *req, const struct scim_resource_type *rt,
+/* What a write computes from the current resource: the new document and password. It records
+ * the IdP dialect rules it applied in req->dialect (cleared first: the last attempt counts). */
+typedef int (*compute_fn)(struct scim_request *req, const struct scim_resource_type *rt,
                           const json_t *body, const struct scim_resource *current, json_t **doc,
                           char **password, bool *changed, struct scim_err *err);
 
-static int compute_replace(const struct scim_request *req, const struct scim_resource_type *rt,
+/* PUT: the body, after the dialect step (string booleans, manager as a string), replaces the
+ * resource (RFC 7644 §3.5.1). */
+static int compute_replace(struct scim_request *req, const struct scim_resource_type *rt,
                            const json_t *body, const struct scim_resource *current, json_t **doc,
                            char **password, bool *changed, struct scim_err *err)
 {
-    (void)req;
-    int rc = scim_resource_normalize(rt, body, SCIM_WRITE_REPLACE, current->doc, doc, password,
-                                     err);
+    json_t *normalized = NULL;
+    scim_dialect_report_clear(&req->dialect);
+    int rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_REPLACE, current->doc, doc, password,
+                                 err);
     *changed = rc == 0 && (*password != NULL || !json_equal(*doc, current->doc));
+out:
+    json_decref(normalized);
     return rc;
 }
 
-static int compute_patch(const struct scim_request *req, const struct scim_resource_type *rt,
+/* PATCH: the dialect step rewrites the PatchOp body into standard form (dialect.c), the engine
+ * applies it to a copy (patch.c, RFC 7644 §3.5.2), and the result is validated as a PUT would
+ * be. A PATCH that changes nothing leaves *changed false, so version and lastModified stay. */
+static int compute_patch(struct scim_request *req, const struct scim_resource_type *rt,
                          const json_t *body, const struct scim_resource *current, json_t **doc,
                          char **password, bool *changed, struct scim_err *err)
 {
     struct scim_patch_limits limits = {(size_t)req->ctx->cfg->patch_max_operations};
+    json_t *normalized = NULL;
     json_t *patched = NULL;
-    int rc = scim_patch_apply(rt, current->doc, body, &limits, &patched, changed, err);
+    scim_dialect_report_clear(&req->dialect);
+    int rc = scim_dialect_normalize_patch(rt, current->doc, body, &normalized, &req->dialect, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_patch_apply(rt, current->doc, normalized, &limits, &patched, changed, err);
     if (rc < 0 || !*changed)
         goto out;
-    rc = scim_resource_normalize(rt, patched, SCIM_WRITE_REPLACE, current->doc, doc, password,
-                                 err);
+    rc = scim_resource_normalize(rt, patched, SCIM_WRITE_REPLACE, current->doc, doc, password, err);
     if (rc == 0)
         *changed = *password != NULL || !json_equal(*doc, current->doc);
 out:
     json_decref(patched);
+    json_decref(normalized);
     return rc;
+}
+
+/*
+ * The deactivation hook: modify() calls it once when a PUT or PATCH turned "active" from true
+ * (or unset) to false. The user stays visible with "active": false; the host application learns
+ * of it from this log line and req->deactivated now, and from the audit row and change event
+ * that later issues add here.
+ */
+static void on_deactivated(struct scim_request *req, const struct scim_resource *res)
+{
+    req->deactivated = true;
+    scim_log(SCIM_LOG_INFO, "user deactivated tenant=%s id=%s request_id=%s", req->auth.tenant.name,
+             res->id, req->request_id);
+}
+
+/* True when a write from before to after (normalised documents) deactivates the resource. */
+static bool deactivates(const json_t *before, const json_t *after)
+{
+    return json_is_false(json_object_get(after, "active")) &&
+           !json_is_false(json_object_get(before, "active"));
 }
 
 /*
@@ -293,8 +331,8 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
         doc = NULL;
         scim_free(password);
         password = NULL;
-        rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name,
-                                     req->params[0], &current, err);
+        rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name, req->params[0],
+                                     &current, err);
         if (rc < 0)
             goto out;
         if (required >= 0 && current.version != required) {
@@ -317,13 +355,15 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
             if (rc < 0)
                 goto out;
         }
-        rc = scim_store_resource_replace(req->ctx->store, &req->auth.tenant, rt->name,
-                                         current.id, current.version, doc,
-                                         password ? password_hash : NULL, &updated, err);
+        rc = scim_store_resource_replace(req->ctx->store, &req->auth.tenant, rt->name, current.id,
+                                         current.version, doc, password ? password_hash : NULL,
+                                         &updated, err);
         if (rc == SCIM_EPRECONDITION && required < 0)
             continue;
         if (rc < 0)
             goto out;
+        if (deactivates(current.doc, doc))
+            on_deactivated(req, &updated);
         rc = respond_resource(req, rt, &updated, 200, false, err);
         goto out;
     }

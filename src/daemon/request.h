@@ -8,6 +8,7 @@
 #define SCIM_REQUEST_H
 
 #include "config.h"
+#include "dialect.h"
 #include "err.h"
 #include "store.h"
 #include "token.h"
@@ -53,6 +54,13 @@ struct scim_request {
     int64_t start_us;
     char base_url[512];
     struct scim_auth auth;
+
+    /* Set by the PUT and PATCH handlers: the IdP dialect rules (dialect.h) applied to the body.
+     * The access log names them (" dialect=entra.capitalised-op,..."); audit rows will too. */
+    struct scim_dialect_report dialect;
+    /* Set by the PUT and PATCH handlers when the request deactivated a resource (active went
+     * from true or unset to false): the hook for audit rows and change events. */
+    bool deactivated;
 
     /* Response, filled by handlers. */
     int status;

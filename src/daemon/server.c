@@ -146,14 +146,19 @@ static enum MHD_Result send_response(struct scim_request *req)
     return ret;
 }
 
+/* One line per request. When IdP dialect rules rewrote or accepted a non-standard body, the line
+ * ends with " dialect=<rule>,<rule>" (names from dialect.h) so an operator sees what was sent. */
 static void access_log(const struct scim_request *req)
 {
     double ms = (double)(now_us() - req->start_us) / 1000.0;
+    char dialect[SCIM_DIALECT_REPORT_BUF];
+    scim_dialect_report_join(&req->dialect, dialect, sizeof(dialect));
     scim_log(SCIM_LOG_INFO,
-             "request_id=%s method=%s path=\"%s\" status=%d tenant=%s token=%s latency_ms=%.3f",
+             "request_id=%s method=%s path=\"%s\" status=%d tenant=%s token=%s latency_ms=%.3f"
+             "%s%s",
              req->request_id, req->method, req->path ? req->path : "-", req->status,
              req->auth.ok ? req->auth.tenant.name : "-", req->auth.ok ? req->auth.token_id : "-",
-             ms);
+             ms, dialect[0] ? " dialect=" : "", dialect);
 }
 
 /* Copies the URL path (libmicrohttpd has already removed the query and percent-decoded it),

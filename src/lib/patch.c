@@ -22,6 +22,9 @@
  *   Entra ID adds a first work e-mail that way. replace and remove answer noTarget instead.
  * - An added element that is a subset of an existing element (or equal to it) is not appended
  *   again, so re-adding a member or an e-mail does not change the document.
+ * - remove with "attr[filter]" on a singular complex attribute removes it when its value matches
+ *   (Entra ID removes a manager with "manager[value eq \"id\"]"); noTarget otherwise.
+ * dialect.c names each of these in the request's report when it occurs.
  */
 #include "patch.h"
 
@@ -674,15 +677,72 @@ static int set_value(struct ctx *c, enum op_kind op, const struct scim_path *p, 
     return set_single(c, p, box, value);
 }
 
+/*
+ * remove of "attr[filter]" where attr is a singular complex attribute. Entra ID removes the
+ * enterprise manager with "manager[value eq \"id\"]", although the PATCH grammar of RFC 7644
+ * §3.5.2 allows value filters only on multi-valued attributes. attr is removed when its value
+ * matches the filter; otherwise 400 noTarget, as for a multi-valued attribute. *handled is false
+ * (and nothing is done) when text has any other shape, so that the caller reports its own error.
+ */
+static int remove_singular_filtered(struct ctx *c, const char *text, size_t len, bool *handled)
+{
+    int rc = 0;
+    const char *bracket = memchr(text, '[', len);
+    struct scim_path p;
+    struct scim_filter *f = NULL;
+    struct scim_err scratch;
+    char name[256];
+    json_t *box;
+    json_t *cur;
+    size_t prefix;
+
+    memset(&p, 0, sizeof(p));
+    *handled = false;
+    if (!bracket || len < 3 || text[len - 1] != ']')
+        goto out;
+    prefix = (size_t)(bracket - text);
+    scim_err_clear(&scratch);
+    if (scim_path_parse(c->rt, text, prefix, 0, &p, &scratch) != 0 || p.sub ||
+        p.attr->multi_valued || p.attr->type != SCIM_ATTR_COMPLEX)
+        goto out;
+    *handled = true;
+    rc = scim_filter_parse_in(c->rt, p.attr, bracket + 1, len - prefix - 2, prefix + 1, NULL, 1, &f,
+                              c->err);
+    if (rc) {
+        rc = prefix_err(c, rc);
+        goto out;
+    }
+    box = container(c, &p, false);
+    cur = box ? attr_get(box, p.attr) : NULL;
+    if (!json_is_object(cur) || !scim_filter_match_element(f, cur)) {
+        rc = fail(c, SCIM_TYPE_NO_TARGET, "The value of \"%s\" does not match the filter.",
+                  path_name(&p, name, sizeof(name)));
+        goto out;
+    }
+    rc = do_remove(c, &p, NULL, true);
+out:
+    scim_filter_free(f);
+    scim_path_clear(&p);
+    return rc;
+}
+
 /* Parses text (len bytes) as a path with flags and applies op with value there. */
 static int apply_at(struct ctx *c, enum op_kind op, const char *text, size_t len, unsigned flags,
                     const json_t *value)
 {
     int rc;
     struct scim_path p;
+    bool handled = false;
 
     memset(&p, 0, sizeof(p));
     rc = scim_path_parse(c->rt, text, len, flags, &p, c->err);
+    if (rc && op == OP_REMOVE && (flags & SCIM_PATH_ALLOW_FILTER)) {
+        int alt = remove_singular_filtered(c, text, len, &handled);
+        if (handled) {
+            rc = alt;
+            goto out;
+        }
+    }
     if (rc) {
         rc = prefix_err(c, rc);
         goto out;

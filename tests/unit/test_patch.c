@@ -5,6 +5,7 @@
  * and that *changed tells whether the result differs from the input.
  * JSON in this file is written with ' for " (and \' for \") to stay readable; q() converts it.
  */
+#include "dialect.h"
 #include "err.h"
 #include "mem.h"
 #include "patch.h"
@@ -615,6 +616,155 @@ static void test_patch_error_names_operation(void **state)
     json_decref(doc);
 }
 
+/* ---- Differential: one request of N operations equals N requests of one ---- */
+
+/* Operation sequences (' notation, NULL-terminated), each applied to USER. */
+static const char *const sequences[][7] = {
+    {"{'op':'add','path':'nickName','value':'a'}", "{'op':'replace','path':'nickName','value':'b'}",
+     "{'op':'remove','path':'nickName'}", NULL},
+    {"{'op':'Replace','path':'displayName','value':'Pvlo'}",
+     "{'op':'Replace','path':'emails[type eq \\'work\\'].value','value':'T@test.example'}",
+     "{'op':'Replace','path':'name.givenName','value':'Gtfd'}",
+     "{'op':'Replace','path':'name.familyName','value':'Pkqf'}",
+     "{'op':'Replace','path':'externalId','value':'Eqpj'}",
+     "{'op':'Replace','path':'" ENT ":employeeNumber','value':'Eqpj'}", NULL},
+    {"{'op':'add','path':'emails','value':[{'value':'n@x.example','primary':true}]}",
+     "{'op':'replace','path':'emails[type eq \\'home\\'].primary','value':'True'}",
+     "{'op':'remove','path':'emails[type eq \\'work\\']'}", NULL},
+    {"{'op':'remove','path':'manager[value eq \\'m-1\\']'}",
+     "{'op':'Add','path':'" ENT ":manager','value':'m-2'}",
+     "{'op':'replace','path':'" ENT ":manager.value','value':'m-3'}",
+     "{'op':'remove','path':'manager[value eq \\'m-3\\']'}", NULL},
+    {"{'op':'add','path':'emails[type eq \\'other\\'].value','value':'o@x.example'}",
+     "{'op':'add','path':'emails[type eq \\'other\\'].display','value':'Other'}",
+     "{'op':'remove','path':'emails[value eq \\'bj@home.example\\']'}", NULL},
+    {"{'op':'Replace','value':{'active':'False','name.givenName':'X'}}",
+     "{'op':'add','value':{'title':'T','" ENT ":manager':'m-4'}}",
+     "{'op':'replace','path':'title','value':''}", "{'op':'replace','value':{'active':true}}",
+     NULL},
+    {"{'op':'remove','path':'name.givenName'}", "{'op':'remove','path':'name.familyName'}",
+     "{'op':'add','path':'name.middleName','value':'J'}", NULL},
+    {"{'op':'add','path':'phoneNumbers','value':[{'value':'555-2','type':'home'}]}",
+     "{'op':'replace','path':'phoneNumbers.type','value':'mobile'}",
+     "{'op':'remove','path':'phoneNumbers[value eq \\'555-1\\']'}", NULL},
+    {"{'op':'remove','path':'emails'}",
+     "{'op':'add','path':'emails[type eq \\'work\\'].value','value':'w@x.example'}",
+     "{'op':'add','path':'emails','value':[{'value':'w@x.example','type':'work'}]}", NULL},
+    {"{'op':'replace','path':'" ENT ":department','value':'Dev'}",
+     "{'op':'remove','path':'" ENT "'}", "{'op':'add','path':'" ENT ":employeeNumber','value':'9'}",
+     NULL},
+    {"{'op':'Remove','path':'emails','value':[{'value':'bj@home.example'}]}",
+     "{'op':'add','path':'emails','value':[{'value':'bj@home.example','type':'home'}]}",
+     "{'op':'add','path':'emails','value':[{'value':'bj@home.example'}]}", NULL},
+    {"{'op':'add','path':'nickName','value':'a'}", "{'op':'remove','path':'userName'}",
+     "{'op':'add','path':'title','value':'t'}", NULL},
+    {"{'op':'remove','path':'emails[type eq \\'home\\']'}",
+     "{'op':'remove','path':'emails[type eq \\'home\\']'}", NULL},
+    {"{'op':'replace','path':'displayName','value':'x'}",
+     "{'op':'remove','path':'manager[value eq \\'m-9\\']'}", NULL},
+};
+
+/* The dialect step and then the engine, as compute_patch in h_resources.c runs them. */
+static int dialect_then_patch(const struct scim_resource_type *rt, const json_t *doc,
+                              const json_t *req, json_t **out, struct scim_err *err)
+{
+    json_t *normalized = NULL;
+    int rc = scim_dialect_normalize_patch(rt, doc, req, &normalized, NULL, err);
+    if (rc == 0)
+        rc = scim_patch_apply(rt, doc, normalized, NULL, out, NULL, err);
+    json_decref(normalized);
+    return rc;
+}
+
+/* Applies seq to USER as one request and as one request per operation; returns false (after
+ * printing why) when the results differ: both must succeed with equal documents, or both fail
+ * with the same status and scimType at the same operation. */
+static bool differential(const struct scim_resource_type *rt, size_t index, const char *const *seq)
+{
+    json_t *batch_doc = NULL;
+    json_t *step_doc = q(USER);
+    struct scim_err batch_err;
+    struct scim_err step_err;
+    size_t n = 0;
+    size_t failed_at = (size_t)-1;
+    char *ops = scim_strdup("");
+    char *text;
+    json_t *req;
+    json_t *start = q(USER);
+    int batch_rc;
+    bool ok = true;
+
+    scim_err_clear(&batch_err);
+    scim_err_clear(&step_err);
+    for (; seq[n]; n++) {
+        char *joined = scim_asprintf("%s%s%s", ops, n ? "," : "", seq[n]);
+        scim_free(ops);
+        ops = joined;
+    }
+    text = scim_asprintf("{'schemas':['" SCIM_SCHEMA_PATCH_OP "'],'Operations':[%s]}", ops);
+    req = q(text);
+    batch_rc = dialect_then_patch(rt, start, req, &batch_doc, &batch_err);
+    json_decref(req);
+    scim_free(text);
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *next = NULL;
+        text = scim_asprintf("{'schemas':['" SCIM_SCHEMA_PATCH_OP "'],'Operations':[%s]}", seq[i]);
+        req = q(text);
+        scim_free(text);
+        if (dialect_then_patch(rt, step_doc, req, &next, &step_err) != 0) {
+            json_decref(req);
+            failed_at = i;
+            break;
+        }
+        json_decref(req);
+        json_decref(step_doc);
+        step_doc = next;
+    }
+
+    if (batch_rc == 0 && failed_at == (size_t)-1) {
+        if (!json_equal(batch_doc, step_doc)) {
+            print_error("sequence %zu: one request and one request per operation differ\n", index);
+            show("one request", batch_doc);
+            show("one per operation", step_doc);
+            ok = false;
+        }
+    } else if (batch_rc == 0 || failed_at == (size_t)-1) {
+        print_error("sequence %zu: one way failed and the other did not (%s / %s)\n", index,
+                    batch_err.detail, step_err.detail);
+        ok = false;
+    } else {
+        char where[48];
+        snprintf(where, sizeof(where), "Operations[%zu]", failed_at);
+        if (batch_err.status != step_err.status || batch_err.scim_type != step_err.scim_type ||
+            strncmp(batch_err.detail, where, strlen(where)) != 0) {
+            print_error("sequence %zu: different failures: \"%s\" and at %zu \"%s\"\n", index,
+                        batch_err.detail, failed_at, step_err.detail);
+            ok = false;
+        }
+    }
+    json_decref(batch_doc);
+    json_decref(step_doc);
+    json_decref(start);
+    scim_free(ops);
+    return ok;
+}
+
+static void test_patch_differential_one_request_equals_one_per_operation(void **state)
+{
+    const struct scim_resource_type *rt = scim_resource_type_find("User");
+    size_t failed = 0;
+    size_t n = sizeof(sequences) / sizeof(sequences[0]);
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        if (!differential(rt, i, sequences[i]))
+            failed++;
+    }
+    if (failed)
+        fail_msg("%zu of %zu sequences differ", failed, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -627,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_patch_group_members),
         cmocka_unit_test(test_patch_limits_and_changed_optional),
         cmocka_unit_test(test_patch_error_names_operation),
+        cmocka_unit_test(test_patch_differential_one_request_equals_one_per_operation),
     };
 
     scim_mem_init();
