@@ -2,7 +2,7 @@
  * h_discovery — the discovery endpoints of RFC 7644 §4: /ServiceProviderConfig (RFC 7643 §5),
  * /Schemas and /Schemas/{urn} (§7), /ResourceTypes and /ResourceTypes/{name} (§6). Everything
  * they say is derived from the schema registry and the configuration, so discovery stays truthful
- * as features land.
+ * as features land. "pagination" is the RFC 9865 §4 advertisement of index and cursor paging.
  */
 #include "handlers.h"
 
@@ -20,16 +20,24 @@ int scim_h_service_provider_config(struct scim_request *req, struct scim_err *er
     snprintf(location, sizeof(location), "%s/ServiceProviderConfig", req->base_url);
     json_t *doc = json_pack(
         "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:i}, s:{s:b, s:I}, s:{s:b}, s:{s:b}, s:{s:b},"
-        " s:[{s:s, s:s, s:s, s:s, s:b}], s:{s:s, s:s}}",
+        " s:{s:b, s:b, s:s, s:I, s:I}}",
         "schemas", SCIM_SCHEMA_SPC, "documentationUri",
         "https://datatracker.ietf.org/doc/html/rfc7644", "patch", "supported", 1, "bulk",
         "supported", 0, "maxOperations", 0, "maxPayloadSize", 0, "filter", "supported", 1,
         "maxResults", (json_int_t)cfg->max_results, "changePassword", "supported", 1, "sort",
-        "supported", 0, "etag", "supported", 1, "authenticationSchemes", "type", "oauthbearertoken",
-        "name", "OAuth Bearer Token", "description",
-        "Authentication with a bearer token minted by scimctl (Authorization: Bearer <token>)",
-        "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "meta", "resourceType",
-        "ServiceProviderConfig", "location", location);
+        "supported", 1, "etag", "supported", 1, "pagination", "cursor", 1, "index", 1,
+        "defaultPaginationMethod", "index", "defaultPageSize", (json_int_t)cfg->default_count,
+        "maxPageSize", (json_int_t)cfg->max_results);
+    json_object_set_new(
+        doc, "authenticationSchemes",
+        json_pack("[{s:s, s:s, s:s, s:s, s:b}]", "type", "oauthbearertoken", "name",
+                  "OAuth Bearer Token", "description",
+                  "Authentication with a bearer token minted by scimctl (Authorization: Bearer "
+                  "<token>)",
+                  "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1));
+    json_object_set_new(doc, "meta",
+                        json_pack("{s:s, s:s}", "resourceType", "ServiceProviderConfig",
+                                  "location", location));
     scim_request_respond(req, 200, doc);
     return 0;
 }

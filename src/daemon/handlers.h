@@ -1,7 +1,8 @@
 /*
  * handlers — every endpoint handler the route table points at, grouped by file:
  * h_health.c (/healthz), h_discovery.c (ServiceProviderConfig, Schemas, ResourceTypes),
- * h_resources.c (generic CRUD for every row of the resource-type table).
+ * h_resources.c (generic CRUD for every row of the resource-type table), h_list.c (list and
+ * .search).
  * Each fills the request's response and returns 0, or returns a negative scim_rc with err set.
  */
 #ifndef SCIM_HANDLERS_H
@@ -24,5 +25,9 @@ int scim_h_resource_list(struct scim_request *req, struct scim_err *err);
 int scim_h_resource_replace(struct scim_request *req, struct scim_err *err);
 int scim_h_resource_patch(struct scim_request *req, struct scim_err *err);
 int scim_h_resource_delete(struct scim_request *req, struct scim_err *err);
+
+/* h_list.c: GET /{rt} and POST /{rt}/.search; POST /.search (route_data NULL) searches every
+ * served resource type. */
+int scim_h_resource_search(struct scim_request *req, struct scim_err *err);
 
 #endif

@@ -50,6 +50,7 @@ struct scim_request {
     size_t body_cap;
     bool body_too_large;
 
+    bool counted; /* the server counts it in flight (dispatched, not yet completed) */
     char request_id[24];
     int64_t start_us;
     char base_url[512];

@@ -40,6 +40,8 @@ static const struct route routes[] = {
     {"GET", "/scim/v2/ResourceTypes/*", scim_h_resource_type_get, SCIM_READ},
     {"GET", "/scim/v2/{rt}", scim_h_resource_list, SCIM_READ},
     {"POST", "/scim/v2/{rt}", scim_h_resource_create, SCIM_WRITE},
+    {"POST", "/scim/v2/.search", scim_h_resource_search, SCIM_READ},
+    {"POST", "/scim/v2/{rt}/.search", scim_h_resource_search, SCIM_READ},
     {"GET", "/scim/v2/{rt}/*", scim_h_resource_get, SCIM_READ},
     {"PUT", "/scim/v2/{rt}/*", scim_h_resource_replace, SCIM_WRITE},
     {"PATCH", "/scim/v2/{rt}/*", scim_h_resource_patch, SCIM_WRITE},

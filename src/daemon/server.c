@@ -31,7 +31,8 @@ struct scimd_server {
     const struct scimd_context *ctx;
     struct MHD_Daemon *mhd;
     uint16_t port;
-    atomic_int in_flight;
+    atomic_int in_flight; /* requests between dispatch and completion */
+    atomic_bool stopping; /* set by scimd_server_stop: new requests are refused with 503 */
 };
 
 static int64_t now_us(void)
@@ -222,8 +223,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->path = normalised_path(url);
         req->start_us = now_us();
         new_request_id(req->request_id, sizeof(req->request_id));
-        atomic_fetch_add(&srv->in_flight, 1);
         *con_cls = req;
+        if (atomic_load(&srv->stopping)) {
+            /* Draining: a request that arrives on a kept-alive connection is not started. */
+            struct scim_err err;
+            scim_err_set(&err, 503, NULL, "scimd is shutting down; retry the request.");
+            render_error(req, &err);
+            scim_request_add_header(req, "Connection", "close");
+            scim_request_add_header(req, "Retry-After", "1");
+            return send_response(req);
+        }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
@@ -257,7 +266,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (req->status != 0)
-        return MHD_YES; /* Already answered (early 413). */
+        return MHD_YES; /* Already answered (early 413 or 503). */
+    /* From here until completion the request counts as in flight: shutdown waits for it. A
+     * request still receiving its body is not in flight; nothing of it has been acted on. */
+    req->counted = true;
+    atomic_fetch_add(&srv->in_flight, 1);
     handle(req);
     return send_response(req);
 }
@@ -272,9 +285,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     access_log(req);
+    bool counted = req->counted;
     request_free(req);
     *con_cls = NULL;
-    atomic_fetch_sub(&srv->in_flight, 1);
+    if (counted)
+        atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -346,6 +361,7 @@ void scimd_server_stop(struct scimd_server *srv, int grace_ms)
 {
     if (!srv)
         return;
+    atomic_store(&srv->stopping, true);
     MHD_quiesce_daemon(srv->mhd);
     int waited = 0;
     while (atomic_load(&srv->in_flight) > 0 && waited < grace_ms) {
