@@ -21,8 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* How often a write is retried when another writer changed the resource in between. */
-#define WRITE_ATTEMPTS 5
+/* How often a write is retried when another writer changed the resource in between. Each retry
+ * re-reads the fresh version, so only sustained contention on one resource exhausts it. */
+#define WRITE_ATTEMPTS 32
 
 static const struct scim_resource_type *route_rt(const struct scim_request *req)
 {
@@ -95,14 +96,18 @@ static int hash_password(const char *password, char *out, struct scim_err *err)
 int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
 {
     const struct scim_resource_type *rt = route_rt(req);
-    json_t *body = NULL, *doc = NULL;
+    json_t *body = NULL, *normalized = NULL, *doc = NULL;
     char *password = NULL;
     char password_hash[SCIM_PASSWORD_HASH_MAX];
     struct scim_resource res = {0};
     int rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = scim_resource_normalize(rt, body, SCIM_WRITE_CREATE, NULL, &doc, &password, err);
+    /* The same IdP dialect step as PUT (string booleans, manager as a plain id). */
+    rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_CREATE, NULL, &doc, &password, err);
     if (rc < 0)
         goto out;
     if (password) {
@@ -122,6 +127,7 @@ out:
     }
     scim_resource_clear(&res);
     json_decref(doc);
+    json_decref(normalized);
     json_decref(body);
     return rc;
 }
