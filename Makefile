@@ -75,7 +75,7 @@ $(GEN_MIG): $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
 	bash scripts/embed-sql.sh scim_sqlite_migrations $(MIGRATIONS) > $@
 
-$(BUILD)/obj/src/store/store_sqlite.o: $(GEN_MIG)
+$(BUILD)/obj/src/store/store_sqlite.o $(BUILD)/obj/tests/unit/test_store.o: $(GEN_MIG)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
