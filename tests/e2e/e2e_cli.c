@@ -1,0 +1,183 @@
+/*
+ * e2e_cli — scimctl against the database a running scimd serves: argument validation with clear
+ * errors (expires-in-days 1..365, required description, known tenant and scopes), --quiet output
+ * that scripts can use, tenants, token listing without secrets, revocation seen by scimd at once,
+ * and SCIMD_DATABASE read like scimd reads it.
+ */
+#include "harness.h"
+
+#include "mem.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static struct e2e_server *srv;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return e2e_setup(NULL, &srv);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return e2e_teardown(srv);
+}
+
+/* The last lines scimctl wrote to stderr (its log in the server directory). */
+static char *scimctl_log(void)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/scimctl.log", srv->dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = scim_calloc(1, 65536);
+    size_t n = fread(text, 1, 65535, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+static void expect_rejected(const char *days, const char *description, const char *needle)
+{
+    char *out = NULL;
+    int status;
+    if (description)
+        status = e2e_scimctl(srv, &out, "token", "create", "--tenant", "e2e", "--description",
+                             description, "--expires-in-days", days, "--quiet", NULL);
+    else
+        status = e2e_scimctl(srv, &out, "token", "create", "--tenant", "e2e", "--expires-in-days",
+                             days, "--quiet", NULL);
+    assert_int_not_equal(status, 0);
+    assert_true(out == NULL || out[0] == '\0');
+    char *log = scimctl_log();
+    if (!strstr(log, needle))
+        fail_msg("scimctl's error does not say '%s':\n%s", needle, log);
+    scim_free(log);
+    scim_free(out);
+}
+
+static void test_e2e_cli_expires_in_days_bounds(void **state)
+{
+    (void)state;
+    expect_rejected("0", "zero", "from 1 to 365");
+    expect_rejected("366", "too long", "from 1 to 365");
+    expect_rejected("thirty", "not a number", "from 1 to 365");
+    expect_rejected("-5", "negative", "from 1 to 365");
+    expect_rejected("30", NULL, "--description is required");
+    char *ok1 = e2e_token_create(srv, "e2e", "one day", 1);
+    char *ok365 = e2e_token_create(srv, "e2e", "a year", 365);
+    assert_non_null(ok1);
+    assert_non_null(ok365);
+    scim_free(ok1);
+    scim_free(ok365);
+}
+
+static void test_e2e_cli_quiet_prints_only_a_working_token(void **state)
+{
+    (void)state;
+    char *token = e2e_token_create(srv, "e2e", "quiet", 30);
+    assert_non_null(token);
+    assert_memory_equal(token, "scim_", 5);
+    assert_int_equal(strlen(token), 5 + 43);
+    struct e2e_resp *r = e2e_get(srv, token, "/scim/v2/Users?count=1");
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    scim_free(token);
+}
+
+static void test_e2e_cli_unknown_tenant_and_scope(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_not_equal(e2e_scimctl(srv, &out, "token", "create", "--tenant", "nosuch",
+                                     "--description", "x", "--expires-in-days", "3", NULL),
+                         0);
+    scim_free(out);
+    out = NULL;
+    assert_int_not_equal(e2e_scimctl(srv, &out, "token", "create", "--tenant", "e2e",
+                                     "--description", "x", "--expires-in-days", "3", "--scope",
+                                     "root", NULL),
+                         0);
+    scim_free(out);
+    char *log = scimctl_log();
+    assert_non_null(strstr(log, "tenant 'nosuch' does not exist"));
+    assert_non_null(strstr(log, "unknown scope 'root'"));
+    scim_free(log);
+}
+
+static void test_e2e_cli_tenants_create_list_duplicate(void **state)
+{
+    (void)state;
+    assert_int_equal(e2e_tenant_create(srv, "acme-cli"), 0);
+    assert_int_not_equal(e2e_tenant_create(srv, "acme-cli"), 0);
+    assert_int_not_equal(e2e_tenant_create(srv, "bad name!"), 0);
+    char *out = NULL;
+    assert_int_equal(e2e_scimctl(srv, &out, "tenant", "list", NULL), 0);
+    assert_non_null(strstr(out, "acme-cli"));
+    assert_non_null(strstr(out, "e2e"));
+    scim_free(out);
+}
+
+static void test_e2e_cli_token_list_and_revoke(void **state)
+{
+    (void)state;
+    char *token = e2e_token_create(srv, "e2e", "to revoke via cli", 10);
+    assert_non_null(token);
+    char *out = NULL;
+    assert_int_equal(e2e_scimctl(srv, &out, "token", "list", NULL), 0);
+    assert_non_null(strstr(out, "to revoke via cli"));
+    assert_null(strstr(out, token));
+    /* The display hint shows only the last four characters. */
+    assert_non_null(strstr(out, token + strlen(token) - 4));
+    scim_free(out);
+    char *id = e2e_token_id(srv, "to revoke via cli");
+    assert_non_null(id);
+    struct e2e_resp *r = e2e_get(srv, token, "/scim/v2/Users?count=1");
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    assert_int_equal(e2e_scimctl(srv, NULL, "token", "revoke", id, NULL), 0);
+    r = e2e_get(srv, token, "/scim/v2/Users?count=1");
+    assert_status(r, 401);
+    e2e_resp_free(r);
+    assert_int_not_equal(e2e_scimctl(srv, NULL, "token", "revoke", "tok_doesnotexist", NULL), 0);
+    scim_free(id);
+    scim_free(token);
+}
+
+static void test_e2e_cli_reads_scimd_database_env(void **state)
+{
+    (void)state;
+    /* Without --database, scimctl uses SCIMD_DATABASE as scimd does. */
+    const char *bin = getenv("SCIMCTL_BIN") ? getenv("SCIMCTL_BIN") : "build/san/scimctl";
+    char *cmd = scim_asprintf("SCIMD_DATABASE='%s' '%s' tenant list 2>/dev/null", srv->db, bin);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+    buf[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(buf, "e2e"));
+    scim_free(cmd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_e2e_cli_expires_in_days_bounds),
+        cmocka_unit_test(test_e2e_cli_quiet_prints_only_a_working_token),
+        cmocka_unit_test(test_e2e_cli_unknown_tenant_and_scope),
+        cmocka_unit_test(test_e2e_cli_tenants_create_list_duplicate),
+        cmocka_unit_test(test_e2e_cli_token_list_and_revoke),
+        cmocka_unit_test(test_e2e_cli_reads_scimd_database_env),
+    };
+    return cmocka_run_group_tests_name("e2e_cli", tests, group_setup, group_teardown);
+}
