@@ -32,6 +32,11 @@ int scimctl_tenant_list(struct scimctl *ctl, int argc, char **argv);
 int scimctl_token_create(struct scimctl *ctl, int argc, char **argv);
 int scimctl_token_list(struct scimctl *ctl, int argc, char **argv);
 int scimctl_token_revoke(struct scimctl *ctl, int argc, char **argv);
+int scimctl_client_create(struct scimctl *ctl, int argc, char **argv);
+int scimctl_client_list(struct scimctl *ctl, int argc, char **argv);
+int scimctl_client_revoke(struct scimctl *ctl, int argc, char **argv);
+int scimctl_audit_tail(struct scimctl *ctl, int argc, char **argv);
+int scimctl_audit_search(struct scimctl *ctl, int argc, char **argv);
 
 /*
  * Finds "--name value" or "--name=value" in argv[1..); returns the value (borrowed) or NULL.

@@ -75,7 +75,7 @@ int scimctl_token_create(struct scimctl *ctl, int argc, char **argv)
     rec.created_ms = scim_time_now_ms();
     rec.expires_ms = rec.created_ms + days * DAY_MS;
     int status = 0;
-    if (scim_store_token_insert(ctl->store, &rec, hash, &err) < 0) {
+    if (scim_store_token_insert(ctl->store, &rec, hash, NULL, &err) < 0) {
         status = scimctl_fail(1, "%s", err.detail);
         goto out;
     }
@@ -142,7 +142,7 @@ int scimctl_token_revoke(struct scimctl *ctl, int argc, char **argv)
         return scimctl_fail(2, "usage: scimctl token revoke ID");
     struct scim_err err;
     scim_err_clear(&err);
-    if (scim_store_token_revoke(ctl->store, NULL, argv[1], scim_time_now_ms(), &err) < 0)
+    if (scim_store_token_revoke(ctl->store, NULL, argv[1], scim_time_now_ms(), NULL, &err) < 0)
         return scimctl_fail(1, "%s", err.detail);
     printf("revoked token %s; requests with it now get 401\n", argv[1]);
     return 0;

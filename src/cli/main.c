@@ -18,6 +18,14 @@ static const struct scimctl_command commands[] = {
      "token create --tenant T --description D --expires-in-days N [--scope S]... [--quiet]"},
     {"token", "list", scimctl_token_list, "token list [--tenant T]"},
     {"token", "revoke", scimctl_token_revoke, "token revoke ID"},
+    {"client", "create", scimctl_client_create,
+     "client create --tenant T --description D [--scope S]... [--json]"},
+    {"client", "list", scimctl_client_list, "client list [--tenant T] [--json]"},
+    {"client", "revoke", scimctl_client_revoke, "client revoke ID"},
+    {"audit", "tail", scimctl_audit_tail, "audit tail [--tenant T] [-n N] [--json]"},
+    {"audit", "search", scimctl_audit_search,
+     "audit search [--tenant T] [--since TIME] [--until TIME] [--actor A] [--resource-id ID] "
+     "[--limit N] [--cursor C] [--json]"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

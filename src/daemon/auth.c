@@ -6,6 +6,7 @@
  */
 #include "auth.h"
 
+#include "audit.h"
 #include "resource.h"
 #include "token.h"
 
@@ -57,13 +58,18 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
     /* The index found the row; confirm the stored hash in constant time all the same. */
     if (!scim_token_hash_equal(hash, rec.hash))
         return unauthorized(req, err, true, "The bearer token is not valid.");
+    unsigned scopes = 0;
+    int scopes_rc = scim_token_parse_scopes(rec.scopes, &scopes);
+    /* From here the token is known: the audit row names it (never the plaintext), also when
+     * the request is refused below. */
+    scim_audit_actor(rec.id, scopes, rec.client_id, req->audit.actor, sizeof(req->audit.actor));
+    req->audit.tenant_id = rec.tenant.id;
     int64_t now = scim_time_now_ms();
     if (rec.revoked_ms != 0)
         return unauthorized(req, err, true, "The bearer token has been revoked.");
     if (rec.expires_ms != 0 && rec.expires_ms <= now)
         return unauthorized(req, err, true, "The bearer token has expired.");
-    unsigned scopes = 0;
-    if (scim_token_parse_scopes(rec.scopes, &scopes) < 0)
+    if (scopes_rc < 0)
         return unauthorized(req, err, true, "The bearer token carries an unknown scope.");
 
     req->auth.ok = true;
@@ -71,6 +77,8 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
     memcpy(req->auth.token_id, rec.id, sizeof(req->auth.token_id));
     req->auth.token_id[sizeof(req->auth.token_id) - 1] = '\0';
     req->auth.scopes = scopes;
+    memcpy(req->auth.client_id, rec.client_id, sizeof(req->auth.client_id));
+    req->auth.client_id[sizeof(req->auth.client_id) - 1] = '\0';
     /* Last-use bookkeeping is minute-grained, so most requests skip the write entirely, and it
      * must never fail a request. */
     if (now - rec.last_used_ms >= SCIM_TOKEN_TOUCH_INTERVAL_MS) {

@@ -10,6 +10,7 @@
 #include "schema.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err)
@@ -28,16 +29,28 @@ int scim_h_service_provider_config(struct scim_request *req, struct scim_err *er
         "supported", 1, "etag", "supported", 1, "pagination", "cursor", 1, "index", 1,
         "defaultPaginationMethod", "index", "defaultPageSize", (json_int_t)cfg->default_count,
         "maxPageSize", (json_int_t)cfg->max_results);
+    /* The OAuth 2.0 token endpoint sits beside /scim/v2 on the same origin. */
+    char token_endpoint[640];
+    size_t base_len = strlen(req->base_url);
+    if (base_len >= 8 && strcmp(req->base_url + base_len - 8, "/scim/v2") == 0)
+        base_len -= 8;
+    snprintf(token_endpoint, sizeof(token_endpoint), "%.*s/oauth/token", (int)base_len,
+             req->base_url);
     json_object_set_new(
         doc, "authenticationSchemes",
-        json_pack("[{s:s, s:s, s:s, s:s, s:b}]", "type", "oauthbearertoken", "name",
-                  "OAuth Bearer Token", "description",
+        json_pack("[{s:s, s:s, s:s, s:s, s:b}, {s:s, s:s, s:s, s:s, s:s, s:b}]", "type",
+                  "oauthbearertoken", "name", "OAuth Bearer Token", "description",
                   "Authentication with a bearer token minted by scimctl (Authorization: Bearer "
                   "<token>)",
-                  "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1));
-    json_object_set_new(doc, "meta",
-                        json_pack("{s:s, s:s}", "resourceType", "ServiceProviderConfig",
-                                  "location", location));
+                  "specUri", "https://www.rfc-editor.org/rfc/rfc6750", "primary", 1, "type",
+                  "oauth2", "name", "OAuth 2.0 client credentials", "description",
+                  "Bearer access tokens from the token endpoint (documentationUri) with the "
+                  "client-credentials grant; clients are created with scimctl client create",
+                  "specUri", "https://www.rfc-editor.org/rfc/rfc6749#section-4.4",
+                  "documentationUri", token_endpoint, "primary", 0));
+    json_object_set_new(
+        doc, "meta",
+        json_pack("{s:s, s:s}", "resourceType", "ServiceProviderConfig", "location", location));
     scim_request_respond(req, 200, doc);
     return 0;
 }

@@ -8,6 +8,7 @@
  */
 #include "handlers.h"
 
+#include "audit.h"
 #include "dialect.h"
 #include "filter.h"
 #include "list.h"
@@ -115,10 +116,18 @@ int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
         if (rc < 0)
             goto out;
     }
+    /* The audit row goes into the create's transaction: no user exists without it. */
+    json_t *diff = scim_audit_diff(NULL, doc, password != NULL, &req->dialect);
+    struct scim_audit_row row;
+    scim_audit_row_init(&row, req, 201, diff);
+    json_decref(diff);
     rc = scim_store_resource_create(req->ctx->store, &req->auth.tenant, rt->name, doc,
-                                    password ? password_hash : NULL, &res, err);
+                                    password ? password_hash : NULL, &res, &row.e, err);
+    scim_audit_row_clear(&row);
     if (rc < 0)
         goto out;
+    req->audit.written = true;
+    snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", res.id);
     rc = respond_resource(req, rt, &res, 201, true, err);
 out:
     if (password) {
@@ -275,13 +284,21 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
             if (rc < 0)
                 goto out;
         }
+        /* The audit row (what changed, secrets redacted, dialect rules) is written in the
+         * replace's transaction. */
+        json_t *diff = scim_audit_diff(current.doc, doc, password != NULL, &req->dialect);
+        struct scim_audit_row row;
+        scim_audit_row_init(&row, req, 200, diff);
+        json_decref(diff);
         rc = scim_store_resource_replace(req->ctx->store, &req->auth.tenant, rt->name, current.id,
                                          current.version, doc, password ? password_hash : NULL,
-                                         &updated, err);
+                                         &updated, &row.e, err);
+        scim_audit_row_clear(&row);
         if (rc == SCIM_EPRECONDITION && required < 0)
             continue;
         if (rc < 0)
             goto out;
+        req->audit.written = true;
         if (deactivates(current.doc, doc))
             on_deactivated(req, &updated);
         rc = respond_resource(req, rt, &updated, 200, false, err);
@@ -311,17 +328,43 @@ int scim_h_resource_patch(struct scim_request *req, struct scim_err *err)
     return modify(req, compute_patch, err);
 }
 
+/*
+ * DELETE reads the resource first so that its audit row records what was deleted, then deletes
+ * that version (or the If-Match one) with the row in the same transaction; a concurrent change
+ * in between is retried like a write without If-Match.
+ */
 int scim_h_resource_delete(struct scim_request *req, struct scim_err *err)
 {
     const struct scim_resource_type *rt = route_rt(req);
+    struct scim_resource current = {0};
     int64_t required = -1;
     int rc = if_match_version(req, &required, err);
     if (rc < 0)
-        return rc;
-    rc = scim_store_resource_delete(req->ctx->store, &req->auth.tenant, rt->name, req->params[0],
-                                    required, err);
-    if (rc < 0)
-        return rc;
-    scim_request_respond(req, 204, NULL);
-    return 0;
+        goto out;
+    for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+        scim_resource_clear(&current);
+        rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name, req->params[0],
+                                     &current, err);
+        if (rc < 0)
+            goto out;
+        json_t *diff = scim_audit_diff(current.doc, NULL, false, NULL);
+        struct scim_audit_row row;
+        scim_audit_row_init(&row, req, 204, diff);
+        json_decref(diff);
+        rc = scim_store_resource_delete(req->ctx->store, &req->auth.tenant, rt->name, current.id,
+                                        required >= 0 ? required : current.version, &row.e, err);
+        scim_audit_row_clear(&row);
+        if (rc == SCIM_EPRECONDITION && required < 0)
+            continue;
+        if (rc < 0)
+            goto out;
+        req->audit.written = true;
+        scim_request_respond(req, 204, NULL);
+        goto out;
+    }
+    rc = scim_err_set(err, 409, NULL,
+                      "The resource is being changed by other requests; retry the request.");
+out:
+    scim_resource_clear(&current);
+    return rc;
 }

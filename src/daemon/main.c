@@ -2,9 +2,11 @@
  * main — scimd's entry point: argv and environment → config → store → server → wait for
  * SIGTERM/SIGINT → graceful stop. Nothing else lives here.
  */
+#include "audit.h"
 #include "config.h"
 #include "log.h"
 #include "mem.h"
+#include "ratelimit.h"
 #include "server.h"
 #include "store.h"
 #include "token.h"
@@ -23,6 +25,8 @@ int main(int argc, char **argv)
     struct scim_err err;
     struct scim_store *store = NULL;
     struct scimd_server *server = NULL;
+    struct scim_audit_log *audit = NULL;
+    struct scim_ratelimit *limits = NULL;
     scim_err_clear(&err);
     scim_mem_init();
 
@@ -58,7 +62,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "scimd: cannot open database %s: %s\n", cfg.database, err.detail);
         goto out;
     }
-    struct scimd_context ctx = {&cfg, store};
+    /* The audit writer prunes past retention at start, then hourly. */
+    audit = scim_audit_log_start(store, cfg.audit_retention_days);
+    if (!audit) {
+        fprintf(stderr, "scimd: cannot start the audit log writer thread\n");
+        goto out;
+    }
+    limits =
+        scim_ratelimit_new(cfg.auth_fail_limit, cfg.rate_limit_per_tenant, cfg.rate_limit_burst);
+    struct scimd_context ctx = {&cfg, store, audit, limits};
     if (scimd_server_start(&ctx, &server, &err) < 0) {
         fprintf(stderr, "scimd: %s\n", err.detail);
         goto out;
@@ -73,6 +85,9 @@ int main(int argc, char **argv)
     status = 0;
 out:
     scimd_server_stop(server, 0);
+    /* Queued audit rows are written before the store closes. */
+    scim_audit_log_stop(audit);
+    scim_ratelimit_free(limits);
     scim_store_close(store);
     scim_config_free(&cfg);
     return status;

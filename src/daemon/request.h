@@ -19,18 +19,34 @@
 #include <stdint.h>
 
 struct MHD_Connection;
+struct scim_audit_log;
+struct scim_ratelimit;
 
 /* Shared, read-only after start (except the in-flight counter the server maintains). */
 struct scimd_context {
     const struct scim_config *cfg;
     struct scim_store *store;
+    struct scim_audit_log *audit;  /* audit.h: the row writer; NULL = rows are not queued */
+    struct scim_ratelimit *limits; /* ratelimit.h; NULL = no limits */
 };
 
 struct scim_auth {
     bool ok;
     struct scim_tenant tenant;
     char token_id[48];
-    unsigned scopes; /* enum scim_scope bits */
+    unsigned scopes;    /* enum scim_scope bits */
+    char client_id[48]; /* the OAuth client of an access token from /oauth/token; "" otherwise */
+};
+
+/* What the audit row of a request says beyond the request itself (audit.h). */
+struct scim_request_audit {
+    char actor[96];            /* set by auth, also for a failed authentication with a known
+                                  token; "" = "anonymous" */
+    int64_t tenant_id;         /* 0 = unknown */
+    const char *resource_type; /* static string (route's resource type, "Token", ...) or NULL */
+    char resource_id[64];      /* from the path, or set by the handler (create) */
+    bool written;              /* the handler's store write inserted the row in its transaction */
+    bool skip;                 /* not an audited endpoint (/healthz) */
 };
 
 #define SCIM_REQUEST_MAX_HEADERS 8
@@ -63,6 +79,8 @@ struct scim_request {
      * from true or unset to false): the hook for audit rows and change events. */
     bool deactivated;
 
+    struct scim_request_audit audit;
+
     /* Response, filled by handlers. */
     int status;
     json_t *resp_body; /* owned; NULL for no body */
@@ -76,7 +94,14 @@ struct scim_request {
 const char *scim_request_header(const struct scim_request *req, const char *name);
 const char *scim_request_query(const struct scim_request *req, const char *name);
 
-/* Adds a response header; value is copied. */
+/*
+ * The client's IP address bytes (4 for IPv4, 16 for IPv6) into out; returns their count, or 0
+ * when unknown.
+ */
+size_t scim_request_client_addr(const struct scim_request *req, unsigned char out[16]);
+
+/* Adds a response header; value is copied. A handler that adds "Content-Type" replaces the
+ * default application/scim+json. */
 void scim_request_add_header(struct scim_request *req, const char *name, const char *value);
 
 /* Sets the response: status and body (the reference is stolen; NULL for none). */

@@ -9,16 +9,22 @@
 #include "auth.h"
 #include "handlers.h"
 #include "mem.h"
+#include "ratelimit.h"
 #include "schema.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum route_flags {
-    ROUTE_AUTH = 1 << 0, /* needs a bearer token */
-    ROUTE_READ = 1 << 1, /* allowed with scope scim or scim:read */
-    ROUTE_WRITE = 1 << 2 /* needs scope scim */
+    ROUTE_AUTH = 1 << 0,    /* needs a bearer token */
+    ROUTE_READ = 1 << 1,    /* allowed with scope scim or scim:read */
+    ROUTE_WRITE = 1 << 2,   /* needs scope scim */
+    ROUTE_ADMIN = 1 << 3,   /* needs scope admin (the /api/v1 admin API) */
+    ROUTE_FORM = 1 << 4,    /* the body is application/x-www-form-urlencoded, not JSON */
+    ROUTE_LIMITED = 1 << 5, /* authenticates a client itself: the failed-auth limit applies */
+    ROUTE_NOAUDIT = 1 << 6  /* no audit row (health checks) */
 };
 
 struct route {
@@ -30,9 +36,15 @@ struct route {
 
 #define SCIM_READ (ROUTE_AUTH | ROUTE_READ)
 #define SCIM_WRITE (ROUTE_AUTH | ROUTE_WRITE)
+#define ADMIN (ROUTE_AUTH | ROUTE_ADMIN)
 
 static const struct route routes[] = {
-    {"GET", "/healthz", scim_h_healthz, 0},
+    {"GET", "/healthz", scim_h_healthz, ROUTE_NOAUDIT},
+    {"POST", "/oauth/token", scim_h_oauth_token, ROUTE_FORM | ROUTE_LIMITED},
+    {"GET", "/api/v1/org/scim-tokens", scim_h_admin_tokens_list, ADMIN},
+    {"POST", "/api/v1/org/scim-tokens", scim_h_admin_tokens_create, ADMIN},
+    {"DELETE", "/api/v1/org/scim-tokens/*", scim_h_admin_tokens_revoke, ADMIN},
+    {"GET", "/api/v1/audit", scim_h_admin_audit, ADMIN},
     {"GET", "/scim/v2/ServiceProviderConfig", scim_h_service_provider_config, SCIM_READ},
     {"GET", "/scim/v2/Schemas", scim_h_schemas_list, SCIM_READ},
     {"GET", "/scim/v2/Schemas/*", scim_h_schema_get, SCIM_READ},
@@ -103,6 +115,10 @@ static bool match(const char *pattern, char **segments, int n, char **params,
 static int check_scope(const struct scim_request *req, unsigned flags, struct scim_err *err)
 {
     unsigned scopes = req->auth.scopes;
+    if ((flags & ROUTE_ADMIN) && !(scopes & SCIM_SCOPE_ADMIN))
+        return scim_err_set(err, 403, NULL,
+                            "This token lacks the 'admin' scope needed for the admin API; mint "
+                            "one with: scimctl token create --scope admin.");
     if ((flags & ROUTE_WRITE) && !(scopes & SCIM_SCOPE_SCIM))
         return scim_err_set(err, 403, NULL,
                             "This token lacks the 'scim' scope needed to change resources.");
@@ -110,6 +126,70 @@ static int check_scope(const struct scim_request *req, unsigned flags, struct sc
         return scim_err_set(err, 403, NULL,
                             "This token lacks the 'scim' or 'scim:read' scope needed to read "
                             "resources.");
+    return 0;
+}
+
+/* True when the request's Content-Type suits the route. Form routes check their own body (an
+ * OAuth endpoint answers with OAuth errors, RFC 6749 §5.2); every other route takes JSON, and a
+ * missing Content-Type is accepted (some clients omit it; the body must still parse). */
+static bool media_type_ok(const struct scim_request *req, unsigned flags)
+{
+    const char *ct = scim_request_header(req, "Content-Type");
+    size_t len = ct ? strcspn(ct, "; \t") : 0;
+    if ((flags & ROUTE_FORM) || len == 0)
+        return true;
+    return (len == 21 && strncasecmp(ct, "application/scim+json", 21) == 0) ||
+           (len == 16 && strncasecmp(ct, "application/json", 16) == 0);
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 429 with Retry-After (RFC 6585 §4) and a SCIM Error body. */
+static int too_many(struct scim_request *req, int64_t retry_after_s, struct scim_err *err,
+                    const char *detail)
+{
+    char seconds[24];
+    snprintf(seconds, sizeof(seconds), "%lld", (long long)retry_after_s);
+    scim_request_add_header(req, "Retry-After", seconds);
+    return scim_err_set(err, 429, NULL, "%s Retry in %lld seconds.", detail,
+                        (long long)retry_after_s);
+}
+
+/* Refuses a client address that has failed authentication too often in the current minute. */
+static int check_address(struct scim_request *req, struct scim_err *err)
+{
+    struct scim_ratelimit *rl = req->ctx->limits;
+    unsigned char addr[16];
+    size_t len = rl ? scim_request_client_addr(req, addr) : 0;
+    int64_t retry = 0;
+    if (len > 0 && scim_ratelimit_auth_blocked(rl, addr, len, monotonic_ms(), &retry))
+        return too_many(req, retry, err,
+                        "Too many failed authentications from this address; requests are "
+                        "refused for the rest of the minute.");
+    return 0;
+}
+
+void scim_router_auth_failed(struct scim_request *req)
+{
+    struct scim_ratelimit *rl = req->ctx->limits;
+    unsigned char addr[16];
+    size_t len = rl ? scim_request_client_addr(req, addr) : 0;
+    if (len > 0)
+        scim_ratelimit_auth_failed(rl, addr, len, monotonic_ms());
+}
+
+/* Refuses a request over its tenant's rate (token bucket). */
+static int check_tenant_rate(struct scim_request *req, struct scim_err *err)
+{
+    struct scim_ratelimit *rl = req->ctx->limits;
+    int64_t retry = 0;
+    if (rl && !scim_ratelimit_tenant_allow(rl, req->auth.tenant.id, monotonic_ms(), &retry))
+        return too_many(req, retry, err, "This tenant is over its request rate limit.");
     return 0;
 }
 
@@ -145,8 +225,31 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
         rc = scim_err_set(err, 404, NULL, "No endpoint at %s.", req->path);
         goto out;
     }
+    req->audit.skip = (chosen->flags & ROUTE_NOAUDIT) != 0;
+    if (req->route_data) {
+        const struct scim_resource_type *rt = req->route_data;
+        req->audit.resource_type = rt->name;
+    }
+    if (req->params[0] && req->route_data)
+        snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", req->params[0]);
+    if (req->body_len > 0 && !media_type_ok(req, chosen->flags)) {
+        rc = scim_err_set(err, 415, NULL,
+                          "Content-Type must be application/scim+json or application/json.");
+        goto out;
+    }
+    if (chosen->flags & (ROUTE_AUTH | ROUTE_LIMITED)) {
+        rc = check_address(req, err);
+        if (rc < 0)
+            goto out;
+    }
     if (chosen->flags & ROUTE_AUTH) {
         rc = scim_auth_bearer(req, err);
+        if (rc < 0) {
+            if (err->status == 401)
+                scim_router_auth_failed(req);
+            goto out;
+        }
+        rc = check_tenant_rate(req, err);
         if (rc < 0)
             goto out;
         rc = check_scope(req, chosen->flags, err);

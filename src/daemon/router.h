@@ -15,4 +15,8 @@ typedef int (*scim_handler_fn)(struct scim_request *req, struct scim_err *err);
 /* Routes req (method and path) and runs its handler. */
 int scim_router_dispatch(struct scim_request *req, struct scim_err *err);
 
+/* Counts one failed authentication against req's source address (the failed-authentication limit
+ * of ratelimit.h); for handlers that authenticate clients themselves (/oauth/token). */
+void scim_router_auth_failed(struct scim_request *req);
+
 #endif

@@ -60,6 +60,18 @@ static const struct option_def options[] = {
             "seconds an idle or slow connection is kept"),
     INT_OPT("max-connections", max_connections, "1024", 1, 65536, "SCIMD_MAX_CONNECTIONS",
             "most concurrent client connections"),
+    INT_OPT("audit-retention-days", audit_retention_days, "90", 0, 36500,
+            "SCIMD_AUDIT_RETENTION_DAYS",
+            "days audit rows are kept (pruned at start and hourly; 0: forever)"),
+    INT_OPT("auth-fail-limit", auth_fail_limit, "20", 0, 1000000, "SCIMD_AUTH_FAIL_LIMIT",
+            "failed authentications per source address and minute before 429 (0: no limit)"),
+    INT_OPT("rate-limit-per-tenant", rate_limit_per_tenant, "0", 0, 1000000,
+            "SCIMD_RATE_LIMIT_PER_TENANT", "requests per second per tenant before 429 (0: off)"),
+    INT_OPT("rate-limit-burst", rate_limit_burst, "0", 0, 10000000, "SCIMD_RATE_LIMIT_BURST",
+            "requests a tenant may send at once above its rate (0: one second's worth)"),
+    INT_OPT("oauth-token-lifetime-minutes", oauth_token_lifetime_minutes, "60", 60, 360,
+            "SCIMD_OAUTH_TOKEN_LIFETIME_MINUTES",
+            "lifetime of access tokens issued at /oauth/token"),
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -889,3 +889,75 @@ int64_t scim_time_now_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* read_digits at *p, advancing *p past the digits on success. */
+static bool take_digits(const char **p, size_t n, int *out)
+{
+    if (!read_digits(*p, n, out))
+        return false;
+    *p += n;
+    return true;
+}
+
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int64_t scim_time_parse(const char *s)
+{
+    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = s;
+    int year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
+    if (!take_digits(&p, 4, &year) || *p++ != '-' || !take_digits(&p, 2, &month) || *p++ != '-' ||
+        !take_digits(&p, 2, &day))
+        return -1;
+    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+        (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))))
+        return -1;
+    int64_t offset_min = 0;
+    if (*p != '\0') {
+        if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, !take_digits(&p, 2, &hour)) ||
+            *p++ != ':' || !take_digits(&p, 2, &minute) || *p++ != ':' ||
+            !take_digits(&p, 2, &second))
+            return -1;
+        if (hour > 23 || minute > 59 || second > 60)
+            return -1;
+        if (*p == '.') {
+            p++;
+            int digits = 0;
+            while (*p >= '0' && *p <= '9') {
+                if (digits < 3)
+                    millis = millis * 10 + (*p - '0');
+                digits++;
+                p++;
+            }
+            if (digits == 0)
+                return -1;
+            for (; digits < 3; digits++)
+                millis *= 10;
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (!take_digits(&p, 2, &oh) || *p++ != ':' || !take_digits(&p, 2, &om) || oh > 23 ||
+                om > 59)
+                return -1;
+            offset_min = sign * (oh * 60 + om);
+        } else {
+            return -1;
+        }
+        if (*p != '\0')
+            return -1;
+    }
+    int64_t days = days_from_civil(year, month, day);
+    int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
+    return secs < 0 ? -1 : secs * 1000 + millis;
+}

@@ -85,5 +85,11 @@ int64_t scim_resource_etag_parse(const char *etag);
 char *scim_time_format(int64_t ms, char *buf, size_t size);
 /* Current time in milliseconds since the epoch. */
 int64_t scim_time_now_ms(void);
+/*
+ * Parses an RFC 3339 date-time ("2026-01-15T12:00:00Z", fraction and offset allowed) or a full
+ * date ("2026-01-15", midnight UTC) into milliseconds since the epoch; -1 when s is neither or is
+ * before 1970.
+ */
+int64_t scim_time_parse(const char *s);
 
 #endif

@@ -63,10 +63,11 @@ int scim_store_tenant_list(struct scim_store *st, json_t **out, struct scim_err 
 }
 
 int scim_store_token_insert(struct scim_store *st, const struct scim_token_record *rec,
-                            const unsigned char hash[SCIM_TOKEN_HASH_LEN], struct scim_err *err)
+                            const unsigned char hash[SCIM_TOKEN_HASH_LEN],
+                            const struct scim_audit_entry *audit, struct scim_err *err)
 {
     assert(st && rec && hash);
-    return st->ops->token_insert(st, rec, hash, err);
+    return st->ops->token_insert(st, rec, hash, audit, err);
 }
 
 int scim_store_token_find(struct scim_store *st, const unsigned char hash[SCIM_TOKEN_HASH_LEN],
@@ -85,11 +86,12 @@ int scim_store_token_list(struct scim_store *st, const struct scim_tenant *tenan
 }
 
 int scim_store_token_revoke(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
-                            int64_t now_ms, struct scim_err *err)
+                            int64_t now_ms, const struct scim_audit_entry *audit,
+                            struct scim_err *err)
 {
-    /* tenant may be NULL here: scimctl revokes by token id alone. */
-    assert(st && id);
-    return st->ops->token_revoke(st, tenant, id, now_ms, err);
+    /* tenant may be NULL here: scimctl revokes by token id alone (and is not audited). */
+    assert(st && id && (tenant || !audit));
+    return st->ops->token_revoke(st, tenant, id, now_ms, audit, err);
 }
 
 int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms,
@@ -101,10 +103,11 @@ int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms
 
 int scim_store_resource_create(struct scim_store *st, const struct scim_tenant *tenant,
                                const char *rt_name, const json_t *doc, const char *password_hash,
-                               struct scim_resource *out, struct scim_err *err)
+                               struct scim_resource *out, const struct scim_audit_entry *audit,
+                               struct scim_err *err)
 {
     assert(st && tenant && rt_name && doc);
-    return st->ops->resource_create(st, tenant, rt_name, doc, password_hash, out, err);
+    return st->ops->resource_create(st, tenant, rt_name, doc, password_hash, out, audit, err);
 }
 
 int scim_store_resource_get(struct scim_store *st, const struct scim_tenant *tenant,
@@ -118,19 +121,20 @@ int scim_store_resource_get(struct scim_store *st, const struct scim_tenant *ten
 int scim_store_resource_replace(struct scim_store *st, const struct scim_tenant *tenant,
                                 const char *rt_name, const char *id, int64_t expected_version,
                                 const json_t *doc, const char *password_hash,
-                                struct scim_resource *out, struct scim_err *err)
+                                struct scim_resource *out, const struct scim_audit_entry *audit,
+                                struct scim_err *err)
 {
     assert(st && tenant && rt_name && id && doc);
     return st->ops->resource_replace(st, tenant, rt_name, id, expected_version, doc, password_hash,
-                                     out, err);
+                                     out, audit, err);
 }
 
 int scim_store_resource_delete(struct scim_store *st, const struct scim_tenant *tenant,
                                const char *rt_name, const char *id, int64_t expected_version,
-                               struct scim_err *err)
+                               const struct scim_audit_entry *audit, struct scim_err *err)
 {
     assert(st && tenant && rt_name && id);
-    return st->ops->resource_delete(st, tenant, rt_name, id, expected_version, err);
+    return st->ops->resource_delete(st, tenant, rt_name, id, expected_version, audit, err);
 }
 
 int scim_store_resource_query(struct scim_store *st, const struct scim_tenant *tenant,
@@ -179,6 +183,61 @@ void scim_store_rows_free(struct scim_resource *rows, size_t n)
     for (size_t i = 0; i < n; i++)
         scim_resource_clear(&rows[i]);
     scim_free(rows);
+}
+
+int scim_store_audit_append(struct scim_store *st, const struct scim_audit_entry *entries,
+                            size_t n, struct scim_err *err)
+{
+    assert(st && (entries || n == 0));
+    if (n == 0)
+        return 0;
+    return st->ops->audit_append(st, entries, n, err);
+}
+
+int scim_store_audit_query(struct scim_store *st, const struct scim_tenant *tenant,
+                           const struct scim_audit_query *query, json_t **entries,
+                           char **next_cursor, struct scim_err *err)
+{
+    /* tenant may be NULL here: scimctl searches every tenant. */
+    assert(st && query && entries && next_cursor);
+    return st->ops->audit_query(st, tenant, query, entries, next_cursor, err);
+}
+
+int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms,
+                           int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err)
+{
+    assert(st);
+    return st->ops->audit_prune(st, audit_before_ms, tokens_before_ms, deleted, err);
+}
+
+int scim_store_client_insert(struct scim_store *st, const struct scim_client_record *rec,
+                             struct scim_err *err)
+{
+    assert(st && rec);
+    return st->ops->client_insert(st, rec, err);
+}
+
+int scim_store_client_get(struct scim_store *st, const char *id, struct scim_client_record *out,
+                          struct scim_err *err)
+{
+    assert(st && id && out);
+    return st->ops->client_get(st, id, out, err);
+}
+
+int scim_store_client_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                           struct scim_err *err)
+{
+    /* tenant may be NULL here: scimctl lists the clients of every tenant. */
+    assert(st && out);
+    return st->ops->client_list(st, tenant, out, err);
+}
+
+int scim_store_client_revoke(struct scim_store *st, const struct scim_tenant *tenant,
+                             const char *id, int64_t now_ms, struct scim_err *err)
+{
+    /* tenant may be NULL here: scimctl revokes by client id alone. */
+    assert(st && id);
+    return st->ops->client_revoke(st, tenant, id, now_ms, err);
 }
 
 /* ---- cursors -------------------------------------------------------------------------------- */

@@ -52,6 +52,31 @@ struct scim_token_record {
     int64_t revoked_ms;                      /* 0 = not revoked */
     int64_t last_used_ms;                    /* 0 = never used */
     unsigned char hash[SCIM_TOKEN_HASH_LEN]; /* filled by find only: the stored SHA-256 */
+    /* The OAuth client that obtained this access token at /oauth/token; "" for a static token.
+     * find reports the token revoked (revoked_ms) when its client is revoked. */
+    char client_id[48];
+};
+
+/*
+ * One audit row (see the audit table of migration 003). Strings are borrowed; NULL is stored as
+ * NULL. Written either inside the transaction of a successful write (the write functions below
+ * take it as their audit parameter; NULL = not audited, for internal callers) or appended after
+ * the fact with scim_store_audit_append. It must never hold a token, secret or password:
+ * diff is JSON text already redacted by the caller.
+ */
+struct scim_audit_entry {
+    int64_t tenant_id; /* 0 = none (failed authentication); ignored by the write functions, which
+                          use the tenant they write to */
+    int64_t time_ms;
+    const char *actor; /* "scim-key:tok_…", "admin-key:tok_…", "oauth-client:cli_…", "anonymous" */
+    const char *method;
+    const char *path;
+    const char *resource_type; /* write functions: NULL = the resource type written */
+    const char *resource_id;   /* write functions: NULL = the id written (create assigns it) */
+    int status;                /* the HTTP status of the response */
+    const char *request_id;    /* as in the X-Request-Id response header */
+    const char *diff;          /* JSON object text or NULL */
+    const char *dialect;       /* comma-separated IdP dialect rule names or NULL */
 };
 
 /* RFC 9865 §3.2: the cursor is malformed, was issued for another query, or was altered. */
@@ -147,26 +172,32 @@ int scim_store_tenant_list(struct scim_store *st, json_t **out, struct scim_err 
 
 /*
  * Tokens. insert: stores rec (its tenant must exist, else 404; a duplicate id or hash is a 409)
- * with the SHA-256 of the plaintext. rec->last_used_ms and rec->revoked_ms are stored as given.
+ * with the SHA-256 of the plaintext. rec->last_used_ms and rec->revoked_ms are stored as given;
+ * rec->client_id (when not "") must name an existing OAuth client. audit (NULL: none) is
+ * inserted in the same transaction (its resource_id defaults to the token id); if that insert
+ * fails the token is not stored.
  */
 int scim_store_token_insert(struct scim_store *st, const struct scim_token_record *rec,
-                            const unsigned char hash[SCIM_TOKEN_HASH_LEN], struct scim_err *err);
+                            const unsigned char hash[SCIM_TOKEN_HASH_LEN],
+                            const struct scim_audit_entry *audit, struct scim_err *err);
 /* Finds the token whose hash equals hash; 404 when none. Revoked/expired rows are returned too. */
 int scim_store_token_find(struct scim_store *st, const unsigned char hash[SCIM_TOKEN_HASH_LEN],
                           struct scim_token_record *out, struct scim_err *err);
 /*
  * Lists tokens (metadata only, never a hash) of one tenant, or of every tenant when tenant is
- * NULL (scimctl only). *out: new array of objects {id, tenant, description, scopes, hint,
+ * NULL (scimctl only). OAuth access tokens (client_id set) are not listed. *out: new array of objects {id, tenant, description, scopes, hint,
  * created_at, expires_at, revoked_at, last_used_at} with RFC 3339 times or null.
  */
 int scim_store_token_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
                           struct scim_err *err);
 /*
  * Marks a token revoked at now_ms; 404 if unknown (or, with tenant non-NULL, of another tenant).
- * Revoking a revoked token succeeds and keeps the first revocation time.
+ * Revoking a revoked token succeeds and keeps the first revocation time. audit (NULL: none; only
+ * with tenant non-NULL) is inserted in the same transaction.
  */
 int scim_store_token_revoke(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
-                            int64_t now_ms, struct scim_err *err);
+                            int64_t now_ms, const struct scim_audit_entry *audit,
+                            struct scim_err *err);
 /*
  * Records last use; cheap (one indexed read), and the write is skipped when the stored value is
  * less than a minute old. 404 if the token is unknown.
@@ -189,20 +220,25 @@ int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms
  * removes the resource's value index entries.
  * On success *out (if non-NULL) receives the stored resource (its doc a new reference owned by
  * *out); clear it with scim_resource_clear.
+ * audit (NULL: not audited, for internal callers) is inserted into the audit table inside the
+ * write's transaction, for the write's tenant; when that insert fails, the whole write fails
+ * (500) and nothing is changed: there is no unaudited change.
  */
 int scim_store_resource_create(struct scim_store *st, const struct scim_tenant *tenant,
                                const char *rt_name, const json_t *doc, const char *password_hash,
-                               struct scim_resource *out, struct scim_err *err);
+                               struct scim_resource *out, const struct scim_audit_entry *audit,
+                               struct scim_err *err);
 int scim_store_resource_get(struct scim_store *st, const struct scim_tenant *tenant,
                             const char *rt_name, const char *id, struct scim_resource *out,
                             struct scim_err *err);
 int scim_store_resource_replace(struct scim_store *st, const struct scim_tenant *tenant,
                                 const char *rt_name, const char *id, int64_t expected_version,
                                 const json_t *doc, const char *password_hash,
-                                struct scim_resource *out, struct scim_err *err);
+                                struct scim_resource *out, const struct scim_audit_entry *audit,
+                                struct scim_err *err);
 int scim_store_resource_delete(struct scim_store *st, const struct scim_tenant *tenant,
                                const char *rt_name, const char *id, int64_t expected_version,
-                               struct scim_err *err);
+                               const struct scim_audit_entry *audit, struct scim_err *err);
 /*
  * Lists live resources of type rt_name in one tenant as query asks (filter, sort, index or cursor
  * paging; see struct scim_list_query). All of it reads one snapshot: the total and the page agree.
@@ -229,5 +265,77 @@ int scim_store_resource_list(struct scim_store *st, const struct scim_tenant *te
                              struct scim_err *err);
 /* Clears every row and frees the array; safe with NULL. */
 void scim_store_rows_free(struct scim_resource *rows, size_t n);
+
+/* ---- audit log (store_sqlite_audit.c) -------------------------------------------------------- */
+
+/*
+ * Appends n audit rows (each with its own tenant_id, 0 = none) in one transaction: all or none.
+ * Used for what is not written with a change: reads, failed requests, failed authentication.
+ */
+int scim_store_audit_append(struct scim_store *st, const struct scim_audit_entry *entries,
+                            size_t n, struct scim_err *err);
+
+/* What an audit search asks; zero-initialise and set what applies. */
+struct scim_audit_query {
+    int64_t since_ms;        /* rows at or after this time; 0 = no lower bound */
+    int64_t until_ms;        /* rows before this time; 0 = no upper bound */
+    const char *actor;       /* exact actor, or NULL */
+    const char *resource_id; /* exact resource id, or NULL */
+    int64_t limit;           /* rows per page, 1..SCIM_AUDIT_PAGE_MAX (other values: 100) */
+    const char *cursor;      /* a next_cursor from an earlier page of the same search, or NULL */
+};
+
+#define SCIM_AUDIT_PAGE_MAX 1000
+
+/*
+ * Searches the audit rows of one tenant (NULL: every tenant, for scimctl), newest first (by time,
+ * then insertion order). *entries: new array of objects {id, time (RFC 3339), tenant (name or
+ * null), actor, method, path, resource_type, resource_id, status, request_id, diff (object or
+ * null), dialect (array of rule names)}. *next_cursor: new string for scim_free when more rows
+ * follow, else NULL. A cursor that is not one this store issued: 400 invalidValue.
+ */
+int scim_store_audit_query(struct scim_store *st, const struct scim_tenant *tenant,
+                           const struct scim_audit_query *query, json_t **entries,
+                           char **next_cursor, struct scim_err *err);
+
+/*
+ * Retention: deletes audit rows older than audit_before_ms (0: none) and OAuth access tokens that
+ * expired before tokens_before_ms (0: none), in small transactions so that writers are never held
+ * up for long. *deleted (if non-NULL) receives the number of audit rows deleted.
+ */
+int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms,
+                           int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err);
+
+/* ---- OAuth 2.0 clients (RFC 6749 §4.4; store_sqlite_audit.c) --------------------------------- */
+
+struct scim_client_record {
+    char id[48]; /* "cli_" + 22 base64url chars */
+    struct scim_tenant tenant;
+    char description[256];
+    char scopes[128]; /* space-separated, as for tokens */
+    int64_t created_ms;
+    int64_t revoked_ms;                             /* 0 = not revoked */
+    unsigned char secret_hash[SCIM_TOKEN_HASH_LEN]; /* SHA-256 of the secret */
+};
+
+/* Stores a client (its tenant must exist, else 404; a duplicate id is a 409). */
+int scim_store_client_insert(struct scim_store *st, const struct scim_client_record *rec,
+                             struct scim_err *err);
+/* Finds a client by id, revoked or not, with its secret hash; 404 when unknown. */
+int scim_store_client_get(struct scim_store *st, const char *id, struct scim_client_record *out,
+                          struct scim_err *err);
+/*
+ * Lists the clients of one tenant (NULL: every tenant). *out: new array of objects {id, tenant,
+ * description, scopes, created_at, revoked_at}; never a hash.
+ */
+int scim_store_client_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                           struct scim_err *err);
+/*
+ * Revokes a client (404 if unknown, or of another tenant when tenant is non-NULL) and, in the
+ * same transaction, every access token it obtained: the next request with any of them is a 401.
+ * Revoking a revoked client succeeds and keeps the first time.
+ */
+int scim_store_client_revoke(struct scim_store *st, const struct scim_tenant *tenant,
+                             const char *id, int64_t now_ms, struct scim_err *err);
 
 #endif

@@ -28,31 +28,52 @@ struct scim_store_ops {
     int (*tenant_list)(struct scim_store *st, json_t **out, struct scim_err *err);
 
     int (*token_insert)(struct scim_store *st, const struct scim_token_record *rec,
-                        const unsigned char hash[SCIM_TOKEN_HASH_LEN], struct scim_err *err);
+                        const unsigned char hash[SCIM_TOKEN_HASH_LEN],
+                        const struct scim_audit_entry *audit, struct scim_err *err);
     int (*token_find)(struct scim_store *st, const unsigned char hash[SCIM_TOKEN_HASH_LEN],
                       struct scim_token_record *out, struct scim_err *err);
     int (*token_list)(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
                       struct scim_err *err);
     int (*token_revoke)(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
-                        int64_t now_ms, struct scim_err *err);
+                        int64_t now_ms, const struct scim_audit_entry *audit,
+                        struct scim_err *err);
     int (*token_touch)(struct scim_store *st, const char *id, int64_t now_ms, struct scim_err *err);
 
     int (*resource_create)(struct scim_store *st, const struct scim_tenant *tenant,
                            const char *rt_name, const json_t *doc, const char *password_hash,
-                           struct scim_resource *out, struct scim_err *err);
+                           struct scim_resource *out, const struct scim_audit_entry *audit,
+                           struct scim_err *err);
     int (*resource_get)(struct scim_store *st, const struct scim_tenant *tenant,
                         const char *rt_name, const char *id, struct scim_resource *out,
                         struct scim_err *err);
     int (*resource_replace)(struct scim_store *st, const struct scim_tenant *tenant,
                             const char *rt_name, const char *id, int64_t expected_version,
                             const json_t *doc, const char *password_hash, struct scim_resource *out,
-                            struct scim_err *err);
+                            const struct scim_audit_entry *audit, struct scim_err *err);
     int (*resource_delete)(struct scim_store *st, const struct scim_tenant *tenant,
                            const char *rt_name, const char *id, int64_t expected_version,
-                           struct scim_err *err);
+                           const struct scim_audit_entry *audit, struct scim_err *err);
     int (*resource_query)(struct scim_store *st, const struct scim_tenant *tenant,
                           const char *rt_name, const struct scim_list_query *query,
                           struct scim_list_page *page, struct scim_err *err);
+
+    int (*audit_append)(struct scim_store *st, const struct scim_audit_entry *entries, size_t n,
+                        struct scim_err *err);
+    int (*audit_query)(struct scim_store *st, const struct scim_tenant *tenant,
+                       const struct scim_audit_query *query, json_t **entries, char **next_cursor,
+                       struct scim_err *err);
+    int (*audit_prune)(struct scim_store *st, int64_t audit_before_ms, int64_t tokens_before_ms,
+                       int64_t *deleted, struct scim_err *err);
+
+    int (*client_insert)(struct scim_store *st, const struct scim_client_record *rec,
+                         struct scim_err *err);
+    int (*client_get)(struct scim_store *st, const char *id, struct scim_client_record *out,
+                      struct scim_err *err);
+    int (*client_list)(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                       struct scim_err *err);
+    int (*client_revoke)(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
+                         int64_t now_ms, struct scim_err *err);
+
 };
 
 /*

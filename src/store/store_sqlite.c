@@ -20,6 +20,7 @@
  * to the log through scim_err_internal).
  */
 #include "store_backend.h"
+#include "store_sqlite_internal.h"
 
 #include "log.h"
 #include "mem.h"
@@ -88,15 +89,19 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_TENANT_GET] = "SELECT id, name FROM tenants WHERE name = ?1",
     [ST_TENANT_LIST] = "SELECT name, created_ms FROM tenants ORDER BY id",
     [ST_TOKEN_INSERT] = "INSERT INTO tokens(id, tenant_id, hash, description, scopes, hint, "
-                        "created_ms, expires_ms, revoked_ms, last_used_ms) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                        "created_ms, expires_ms, revoked_ms, last_used_ms, client_id) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    /* An access token of a revoked OAuth client counts as revoked (migration 003). */
     [ST_TOKEN_FIND] = "SELECT t.id, t.tenant_id, n.name, t.description, t.scopes, t.hint, "
-                      "t.created_ms, t.expires_ms, t.revoked_ms, t.last_used_ms, t.hash "
-                      "FROM tokens t JOIN tenants n ON n.id = t.tenant_id WHERE t.hash = ?1",
+                      "t.created_ms, t.expires_ms, coalesce(t.revoked_ms, c.revoked_ms), "
+                      "t.last_used_ms, t.hash, t.client_id "
+                      "FROM tokens t JOIN tenants n ON n.id = t.tenant_id "
+                      "LEFT JOIN oauth_clients c ON c.id = t.client_id WHERE t.hash = ?1",
     [ST_TOKEN_LIST] = "SELECT t.id, n.name, t.description, t.scopes, t.hint, t.created_ms, "
                       "t.expires_ms, t.revoked_ms, t.last_used_ms "
                       "FROM tokens t JOIN tenants n ON n.id = t.tenant_id "
-                      "WHERE ?1 IS NULL OR t.tenant_id = ?1 ORDER BY t.rowid",
+                      "WHERE (?1 IS NULL OR t.tenant_id = ?1) AND t.client_id IS NULL "
+                      "ORDER BY t.rowid",
     [ST_TOKEN_REVOKE] = "UPDATE tokens SET revoked_ms = coalesce(revoked_ms, ?2) "
                         "WHERE id = ?1 AND (?3 IS NULL OR tenant_id = ?3)",
     [ST_TOKEN_LAST_USED] = "SELECT last_used_ms FROM tokens WHERE id = ?1",
@@ -1071,17 +1076,20 @@ static bool token_field(const char *field, size_t size, size_t *len)
 }
 
 static int sqlite_token_insert(struct scim_store *st, const struct scim_token_record *rec,
-                               const unsigned char hash[SCIM_TOKEN_HASH_LEN], struct scim_err *err)
+                               const unsigned char hash[SCIM_TOKEN_HASH_LEN],
+                               const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
     size_t id_len = FIELD_LEN(rec->id), desc_len = 0, scopes_len = 0, hint_len = 0;
+    size_t client_len = 0;
     if (id_len == 0 || id_len == sizeof(rec->id) || !scim_text_valid_utf8(rec->id, id_len))
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE, "A token needs an id");
     if (!token_field(rec->description, sizeof(rec->description), &desc_len) ||
         !token_field(rec->scopes, sizeof(rec->scopes), &scopes_len) ||
-        !token_field(rec->hint, sizeof(rec->hint), &hint_len))
+        !token_field(rec->hint, sizeof(rec->hint), &hint_len) ||
+        !token_field(rec->client_id, sizeof(rec->client_id), &client_len))
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
-                            "Token description, scopes and hint must be UTF-8 text");
+                            "Token description, scopes, hint and client must be UTF-8 text");
     struct conn *c = conn_get(s);
     int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
@@ -1096,13 +1104,15 @@ static int sqlite_token_insert(struct scim_store *st, const struct scim_token_re
         bind_textn(q, 4, rec->description, desc_len) || bind_textn(q, 5, rec->scopes, scopes_len) ||
         bind_textn(q, 6, rec->hint, hint_len) || bind_i64(q, 7, rec->created_ms) ||
         bind_time_or_null(q, 8, rec->expires_ms) || bind_time_or_null(q, 9, rec->revoked_ms) ||
-        bind_time_or_null(q, 10, rec->last_used_ms)) {
+        bind_time_or_null(q, 10, rec->last_used_ms) ||
+        bind_textn(q, 11, client_len ? rec->client_id : NULL, client_len)) {
         rc = db_fail(c->db, "bind", err);
         goto out;
     }
     int step = sqlite3_step(q);
     if (step == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        rc = scim_err_set(err, 404, NULL, "Tenant %" PRId64 " not found", rec->tenant.id);
+        rc = scim_err_set(err, 404, NULL, "Tenant %" PRId64 " or OAuth client not found",
+                          rec->tenant.id);
         goto out;
     }
     if (step == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -1118,6 +1128,11 @@ static int sqlite_token_insert(struct scim_store *st, const struct scim_token_re
     if (step != SQLITE_DONE) {
         rc = db_fail(c->db, "insert token", err);
         goto out;
+    }
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, rec->tenant.id, audit, "Token", rec->id, err);
+        if (rc)
+            goto out;
     }
     rc = tx_commit(c, err);
 out:
@@ -1162,6 +1177,7 @@ static int sqlite_token_find(struct scim_store *st, const unsigned char hash[SCI
     out->last_used_ms = sqlite3_column_int64(q, 9);
     if (sqlite3_column_bytes(q, 10) == SCIM_TOKEN_HASH_LEN)
         memcpy(out->hash, sqlite3_column_blob(q, 10), SCIM_TOKEN_HASH_LEN);
+    copy_column(out->client_id, sizeof(out->client_id), q, 11);
 out:
     conn_put(s, c);
     return rc;
@@ -1210,7 +1226,8 @@ out:
 }
 
 static int sqlite_token_revoke(struct scim_store *st, const struct scim_tenant *tenant,
-                               const char *id, int64_t now_ms, struct scim_err *err)
+                               const char *id, int64_t now_ms, const struct scim_audit_entry *audit,
+                               struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
     struct conn *c = conn_get(s);
@@ -1234,6 +1251,11 @@ static int sqlite_token_revoke(struct scim_store *st, const struct scim_tenant *
     if (sqlite3_changes(c->db) == 0) {
         rc = scim_err_set(err, 404, NULL, "Token %.100s not found", id);
         goto out;
+    }
+    if (audit && tenant) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "Token", id, err);
+        if (rc)
+            goto out;
     }
     rc = tx_commit(c, err);
 out:
@@ -1456,7 +1478,8 @@ static char *doc_text(const json_t *doc)
 
 static int sqlite_resource_create(struct scim_store *st, const struct scim_tenant *tenant,
                                   const char *rt_name, const json_t *doc, const char *password_hash,
-                                  struct scim_resource *out, struct scim_err *err)
+                                  struct scim_resource *out, const struct scim_audit_entry *audit,
+                                  struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
     struct indexed ix;
@@ -1495,6 +1518,11 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
     rc = values_write(c, tenant, rt_name, sqlite3_last_insert_rowid(c->db), doc, true, err);
     if (rc)
         goto out;
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, rt_name, id, err);
+        if (rc)
+            goto out;
+    }
     rc = tx_commit(c, err);
     if (rc)
         goto out;
@@ -1548,7 +1576,8 @@ out:
 static int sqlite_resource_replace(struct scim_store *st, const struct scim_tenant *tenant,
                                    const char *rt_name, const char *id, int64_t expected_version,
                                    const json_t *doc, const char *password_hash,
-                                   struct scim_resource *out, struct scim_err *err)
+                                   struct scim_resource *out, const struct scim_audit_entry *audit,
+                                   struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
     struct indexed ix;
@@ -1598,6 +1627,11 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     rc = values_write(c, tenant, rt_name, rowid, doc, false, err);
     if (rc)
         goto out;
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, rt_name, id, err);
+        if (rc)
+            goto out;
+    }
     rc = tx_commit(c, err);
     if (rc)
         goto out;
@@ -1615,7 +1649,7 @@ out:
 
 static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenant *tenant,
                                   const char *rt_name, const char *id, int64_t expected_version,
-                                  struct scim_err *err)
+                                  const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
     struct conn *c = conn_get(s);
@@ -1649,6 +1683,11 @@ static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenan
     rc = values_write(c, tenant, rt_name, rowid, NULL, false, err);
     if (rc)
         goto out;
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, rt_name, id, err);
+        if (rc)
+            goto out;
+    }
     rc = tx_commit(c, err);
 out:
     conn_put(s, c);
@@ -2230,4 +2269,73 @@ static const struct scim_store_ops sqlite_ops = {
     .resource_replace = sqlite_resource_replace,
     .resource_delete = sqlite_resource_delete,
     .resource_query = sqlite_resource_query,
+    .audit_append = scim_sqlite_audit_append,
+    .audit_query = scim_sqlite_audit_query,
+    .audit_prune = scim_sqlite_audit_prune,
+    .client_insert = scim_sqlite_client_insert,
+    .client_get = scim_sqlite_client_get,
+    .client_list = scim_sqlite_client_list,
+    .client_revoke = scim_sqlite_client_revoke,
 };
+
+/* ---- for the sibling files of this backend (store_sqlite_internal.h) ----------------------- */
+
+struct sqlite_store *scim_sqlite_store(struct scim_store *st)
+{
+    return from_base(st);
+}
+
+struct conn *scim_sqlite_conn_get(struct sqlite_store *s)
+{
+    return conn_get(s);
+}
+
+void scim_sqlite_conn_put(struct sqlite_store *s, struct conn *c)
+{
+    conn_put(s, c);
+}
+
+sqlite3 *scim_sqlite_conn_db(struct conn *c)
+{
+    return c->db;
+}
+
+sqlite3_stmt *scim_sqlite_stmt(struct conn *c, const char *sql, struct scim_err *err)
+{
+    return dyn_get(c, sql, err);
+}
+
+void scim_sqlite_stmts_release(struct conn *c)
+{
+    stmts_release(c);
+}
+
+int scim_sqlite_begin(struct conn *c, struct scim_err *err)
+{
+    return tx_exec(c, ST_BEGIN_IMMEDIATE, err);
+}
+
+int scim_sqlite_commit(struct conn *c, struct scim_err *err)
+{
+    return tx_commit(c, err);
+}
+
+int scim_sqlite_fail(struct conn *c, const char *what, struct scim_err *err)
+{
+    return db_fail(c->db, what, err);
+}
+
+void scim_sqlite_copy_column(char *dst, size_t size, sqlite3_stmt *q, int col)
+{
+    copy_column(dst, size, q, col);
+}
+
+json_t *scim_sqlite_column_text(sqlite3_stmt *q, int col)
+{
+    return column_json_text(q, col);
+}
+
+json_t *scim_sqlite_column_time(sqlite3_stmt *q, int col)
+{
+    return column_json_time(q, col);
+}

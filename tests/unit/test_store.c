@@ -169,7 +169,7 @@ static void create_user(struct fixture *f, const struct scim_tenant *t, const ch
     struct scim_err err;
     scim_err_clear(&err);
     json_t *doc = user_doc(user_name);
-    int rc = scim_store_resource_create(f->st, t, USER, doc, NULL, out, &err);
+    int rc = scim_store_resource_create(f->st, t, USER, doc, NULL, out, NULL, &err);
     if (rc != 0)
         fail_msg("create %s: %d %s", user_name, err.status, err.detail);
     json_decref(doc);
@@ -363,7 +363,7 @@ static void test_store_token_insert_find(void **state)
     rec.expires_ms = rec.created_ms + 86400000;
     unsigned char hash[SCIM_TOKEN_HASH_LEN];
     fill_hash(hash, 7);
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     struct scim_token_record got;
     assert_int_equal(scim_store_token_find(f->st, hash, &got, &err), 0);
     assert_string_equal(got.id, rec.id);
@@ -391,19 +391,19 @@ static void test_store_token_insert_errors(void **state)
     unsigned char hash[SCIM_TOKEN_HASH_LEN];
     fill_hash(hash, 1);
     struct scim_token_record rec = token_rec(&f->acme, "tok_1");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     /* The same secret again. */
     rec = token_rec(&f->acme, "tok_2");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), SCIM_ECONFLICT);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), SCIM_ECONFLICT);
     assert_string_equal(err.scim_type, SCIM_TYPE_UNIQUENESS);
     /* The same id again. */
     fill_hash(hash, 2);
     rec = token_rec(&f->acme, "tok_1");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), SCIM_ECONFLICT);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), SCIM_ECONFLICT);
     /* A tenant that does not exist. */
     struct scim_tenant ghost = {.id = 4242, .name = "ghost"};
     rec = token_rec(&ghost, "tok_3");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), SCIM_ENOTFOUND);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), SCIM_ENOTFOUND);
     sqlite3 *db = raw_open(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM tokens"), 1);
     sqlite3_close(db);
@@ -418,7 +418,7 @@ static void test_store_token_hint_cut_short_is_trimmed(void **state)
     struct scim_token_record rec = token_rec(&f->acme, "tok_cut");
     /* What snprintf leaves when "…" (E2 80 A6) does not fit: the final character is dropped. */
     snprintf(rec.hint, sizeof(rec.hint), "abc_\xe2\x80");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     struct scim_token_record got;
     assert_int_equal(scim_store_token_find(f->st, hash, &got, &err), 0);
     assert_string_equal(got.hint, "abc_");
@@ -426,7 +426,7 @@ static void test_store_token_hint_cut_short_is_trimmed(void **state)
     fill_hash(hash, 4);
     rec = token_rec(&f->acme, "tok_bad");
     snprintf(rec.description, sizeof(rec.description), "bad \xff text");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), SCIM_ERR);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), SCIM_ERR);
     assert_int_equal(err.status, 400);
 }
 
@@ -437,18 +437,19 @@ static void test_store_token_revoke(void **state)
     unsigned char hash[SCIM_TOKEN_HASH_LEN];
     fill_hash(hash, 9);
     struct scim_token_record rec = token_rec(&f->acme, "tok_r");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     /* Another tenant cannot revoke it. */
-    assert_int_equal(scim_store_token_revoke(f->st, &f->globex, "tok_r", 1000, &err),
+    assert_int_equal(scim_store_token_revoke(f->st, &f->globex, "tok_r", 1000, NULL, &err),
                      SCIM_ENOTFOUND);
-    assert_int_equal(scim_store_token_revoke(f->st, NULL, "tok_nope", 1000, &err), SCIM_ENOTFOUND);
-    assert_int_equal(scim_store_token_revoke(f->st, &f->acme, "tok_r", 1000, &err), 0);
+    assert_int_equal(scim_store_token_revoke(f->st, NULL, "tok_nope", 1000, NULL, &err),
+                     SCIM_ENOTFOUND);
+    assert_int_equal(scim_store_token_revoke(f->st, &f->acme, "tok_r", 1000, NULL, &err), 0);
     /* Revoked tokens are still found; the caller decides. */
     struct scim_token_record got;
     assert_int_equal(scim_store_token_find(f->st, hash, &got, &err), 0);
     assert_int_equal(got.revoked_ms, 1000);
     /* A second revocation keeps the first time. */
-    assert_int_equal(scim_store_token_revoke(f->st, NULL, "tok_r", 2000, &err), 0);
+    assert_int_equal(scim_store_token_revoke(f->st, NULL, "tok_r", 2000, NULL, &err), 0);
     assert_int_equal(scim_store_token_find(f->st, hash, &got, &err), 0);
     assert_int_equal(got.revoked_ms, 1000);
 }
@@ -460,7 +461,7 @@ static void test_store_token_touch_skips_recent(void **state)
     unsigned char hash[SCIM_TOKEN_HASH_LEN];
     fill_hash(hash, 11);
     struct scim_token_record rec = token_rec(&f->acme, "tok_t");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     int64_t t0 = 1800000000000;
     struct scim_token_record got;
     assert_int_equal(scim_store_token_touch(f->st, "tok_t", t0, &err), 0);
@@ -482,11 +483,11 @@ static void test_store_token_list_has_no_hash(void **state)
     unsigned char hash[SCIM_TOKEN_HASH_LEN];
     fill_hash(hash, 20);
     struct scim_token_record rec = token_rec(&f->acme, "tok_a");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     fill_hash(hash, 21);
     rec = token_rec(&f->globex, "tok_g");
     rec.expires_ms = rec.created_ms + 1000;
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
 
     json_t *list = NULL;
     assert_int_equal(scim_store_token_list(f->st, &f->acme, &list, &err), 0);
@@ -527,7 +528,8 @@ static void test_store_resource_create_get(void **state)
     json_t *doc = user_doc("bjensen");
     json_object_set_new(doc, "externalId", json_string("ext-1"));
     struct scim_resource r = {0};
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, &err), 0);
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, NULL, &err),
+                     0);
     assert_int_equal(strlen(r.id), 36);
     assert_int_equal(r.id[14], '4');
     assert_int_equal(r.version, 1);
@@ -565,7 +567,8 @@ static void test_store_resource_replace(void **state)
     json_object_set_new(doc, "displayName", json_string("Barbara Jensen"));
     struct scim_resource after = {0};
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc, NULL, &after, &err), 0);
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc, NULL, &after, NULL, &err),
+        0);
     assert_string_equal(after.id, r.id);
     assert_int_equal(after.version, 2);
     assert_int_equal(after.created_ms, r.created_ms);
@@ -588,15 +591,15 @@ static void test_store_resource_delete(void **state)
     struct scim_err err;
     struct scim_resource r = {0};
     create_user(f, &f->acme, "bjensen", &r);
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, &err), 0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, NULL, &err), 0);
     struct scim_resource got = {0};
     assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err),
                      SCIM_ENOTFOUND);
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, &err),
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, NULL, &err),
                      SCIM_ENOTFOUND);
     json_t *doc = user_doc("bjensen");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc, NULL, NULL, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc, NULL, NULL, NULL, &err),
         SCIM_ENOTFOUND);
     assert_int_equal(list_total(f, &f->acme, USER, NULL, NULL), 0);
     json_decref(doc);
@@ -610,7 +613,7 @@ static void test_store_resource_user_name_unique_case_insensitive(void **state)
     scim_err_clear(&err);
     create_user(f, &f->acme, "bjensen", NULL);
     json_t *doc = user_doc("BJensen");
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, &err),
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, NULL, &err),
                      SCIM_ECONFLICT);
     assert_int_equal(err.status, 409);
     assert_string_equal(err.scim_type, SCIM_TYPE_UNIQUENESS);
@@ -619,7 +622,7 @@ static void test_store_resource_user_name_unique_case_insensitive(void **state)
     /* Case folding is Unicode-aware, not ASCII-only. */
     create_user(f, &f->acme, "\xc3\x89mile", NULL); /* Émile */
     doc = user_doc("\xc3\xa9MILE");                 /* éMILE */
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, &err),
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, NULL, &err),
                      SCIM_ECONFLICT);
     json_decref(doc);
     assert_int_equal(list_total(f, &f->acme, USER, NULL, NULL), 2);
@@ -634,14 +637,15 @@ static void test_store_resource_replace_user_name_conflict(void **state)
     create_user(f, &f->acme, "bob", &b);
     json_t *doc = user_doc("ALICE");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, b.id, -1, doc, NULL, NULL, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, b.id, -1, doc, NULL, NULL, NULL, &err),
         SCIM_ECONFLICT);
     assert_string_equal(err.detail, "userName 'ALICE' is already in use in this tenant");
     json_decref(doc);
     /* Renaming a resource to its own userName in another case is not a conflict. */
     doc = user_doc("Alice");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, a.id, 1, doc, NULL, NULL, &err), 0);
+        scim_store_resource_replace(f->st, &f->acme, USER, a.id, 1, doc, NULL, NULL, NULL, &err),
+        0);
     json_decref(doc);
     struct scim_resource got = {0};
     assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, b.id, &got, &err), 0);
@@ -664,9 +668,9 @@ static void test_store_resource_tenants_are_isolated(void **state)
                      SCIM_ENOTFOUND);
     json_t *doc = user_doc("mallory");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->globex, USER, a.id, -1, doc, NULL, NULL, &err),
+        scim_store_resource_replace(f->st, &f->globex, USER, a.id, -1, doc, NULL, NULL, NULL, &err),
         SCIM_ENOTFOUND);
-    assert_int_equal(scim_store_resource_delete(f->st, &f->globex, USER, a.id, -1, &err),
+    assert_int_equal(scim_store_resource_delete(f->st, &f->globex, USER, a.id, -1, NULL, &err),
                      SCIM_ENOTFOUND);
     json_decref(doc);
     assert_int_equal(list_total(f, &f->globex, USER, NULL, NULL), 1);
@@ -687,12 +691,13 @@ static void test_store_resource_recreate_after_delete_keeps_tombstone(void **sta
     json_t *doc = user_doc("bjensen");
     struct scim_resource first = {0}, second = {0};
     assert_int_equal(
-        scim_store_resource_create(f->st, &f->acme, USER, doc, "$argon2id$old", &first, &err), 0);
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, first.id, 1, &err), 0);
+        scim_store_resource_create(f->st, &f->acme, USER, doc, "$argon2id$old", &first, NULL, &err),
+        0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, first.id, 1, NULL, &err), 0);
     json_decref(doc);
     doc = user_doc("BJENSEN");
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &second, &err),
-                     0);
+    assert_int_equal(
+        scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &second, NULL, &err), 0);
     assert_string_not_equal(first.id, second.id);
     json_decref(doc);
 
@@ -720,19 +725,20 @@ static void test_store_resource_version_mismatch_is_412(void **state)
     create_user(f, &f->acme, "bjensen", &r);
     json_t *doc = user_doc("bjensen");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 5, doc, NULL, NULL, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 5, doc, NULL, NULL, NULL, &err),
         SCIM_EPRECONDITION);
     assert_int_equal(err.status, 412);
     assert_string_equal(err.detail, "The resource was modified (version 1); fetch it again");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, doc, NULL, NULL, &err), 0);
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, 1, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, doc, NULL, NULL, NULL, &err),
+        0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, 1, NULL, &err),
                      SCIM_EPRECONDITION);
     assert_string_equal(err.detail, "The resource was modified (version 2); fetch it again");
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, 2, &err), 0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, 2, NULL, &err), 0);
     /* A version check on a deleted resource is a 404, not a 412. */
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 3, doc, NULL, NULL, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 3, doc, NULL, NULL, NULL, &err),
         SCIM_ENOTFOUND);
     json_decref(doc);
     scim_resource_clear(&r);
@@ -747,9 +753,10 @@ static void test_store_resource_indexed_columns(void **state)
     json_object_set_new(doc, "active", json_true());
     struct scim_resource u = {0}, g = {0};
     assert_int_equal(
-        scim_store_resource_create(f->st, &f->acme, USER, doc, "$argon2id$one", &u, &err), 0);
+        scim_store_resource_create(f->st, &f->acme, USER, doc, "$argon2id$one", &u, NULL, &err), 0);
     json_t *group = json_pack("{s:[s], s:s}", "schemas", GROUP_SCHEMA, "displayName", "Admins");
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, GROUP, group, NULL, &g, &err), 0);
+    assert_int_equal(
+        scim_store_resource_create(f->st, &f->acme, GROUP, group, NULL, &g, NULL, &err), 0);
 
     sqlite3 *db = raw_open(f);
     char text[128];
@@ -773,14 +780,15 @@ static void test_store_resource_indexed_columns(void **state)
     json_object_set_new(doc, "active", json_false());
     json_object_del(doc, "externalId");
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, u.id, -1, doc, NULL, NULL, &err), 0);
+        scim_store_resource_replace(f->st, &f->acme, USER, u.id, -1, doc, NULL, NULL, NULL, &err),
+        0);
     raw_text(db, text, sizeof(text), "SELECT password_hash FROM resources WHERE id = '%s'", u.id);
     assert_string_equal(text, "$argon2id$one");
     assert_int_equal(raw_int(db, "SELECT active FROM resources WHERE id = '%s'", u.id), 0);
     assert_int_equal(raw_int(db, "SELECT external_id IS NULL FROM resources WHERE id = '%s'", u.id),
                      1);
     assert_int_equal(scim_store_resource_replace(f->st, &f->acme, USER, u.id, -1, doc,
-                                                 "$argon2id$two", NULL, &err),
+                                                 "$argon2id$two", NULL, NULL, &err),
                      0);
     raw_text(db, text, sizeof(text), "SELECT password_hash FROM resources WHERE id = '%s'", u.id);
     assert_string_equal(text, "$argon2id$two");
@@ -805,7 +813,7 @@ static void test_store_resource_list_paging(void **state)
         scim_resource_clear(&r);
     }
     /* Deleting one in the middle removes it from the list and the total. */
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, ids[12], -1, &err), 0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, ids[12], -1, NULL, &err), 0);
     int seen = 0;
     for (int64_t start = 1; start <= 30; start += 10) {
         struct scim_list_query q = {NULL, NULL, start, 10};
@@ -846,12 +854,13 @@ static void test_store_resource_list_filters(void **state)
     json_t *doc = user_doc("BJensen");
     json_object_set_new(doc, "externalId", json_string("Ext-1"));
     struct scim_resource r = {0};
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, &err), 0);
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, NULL, &err),
+                     0);
     json_decref(doc);
     create_user(f, &f->acme, "other", NULL);
     json_t *group = json_pack("{s:[s], s:s}", "schemas", GROUP_SCHEMA, "displayName", "G");
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, GROUP, group, NULL, NULL, &err),
-                     0);
+    assert_int_equal(
+        scim_store_resource_create(f->st, &f->acme, GROUP, group, NULL, NULL, NULL, &err), 0);
     json_decref(group);
 
     assert_int_equal(list_total(f, &f->acme, USER, NULL, NULL), 2);
@@ -880,7 +889,7 @@ static void test_store_resource_list_filters(void **state)
     assert_int_equal(err.status, 400);
     assert_string_equal(err.scim_type, SCIM_TYPE_INVALID_FILTER);
 
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, &err), 0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, NULL, &err), 0);
     assert_int_equal(list_total(f, &f->acme, USER, "userName", "bjensen"), 0);
     assert_int_equal(list_total(f, &f->acme, USER, "externalId", "Ext-1"), 0);
     assert_int_equal(list_total(f, &f->acme, USER, "id", r.id), 0);
@@ -1043,7 +1052,7 @@ static struct seeded *seed(struct fixture *f)
         json_t *in = seed_input(i, s, "");
         json_t *doc = normalized(s->rt, in, NULL);
         struct scim_resource r = {0};
-        if (scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, &err) != 0)
+        if (scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, NULL, &err) != 0)
             fail_msg("create seed %d: %s", i, err.detail);
         snprintf(s->ids[i], sizeof(s->ids[i]), "%s", r.id);
         scim_resource_clear(&r);
@@ -1054,7 +1063,8 @@ static struct seeded *seed(struct fixture *f)
             in = seed_input(i, NULL, "");
             doc = normalized(s->rt, in, NULL);
             assert_int_equal(
-                scim_store_resource_create(f->st, &f->globex, USER, doc, NULL, NULL, &err), 0);
+                scim_store_resource_create(f->st, &f->globex, USER, doc, NULL, NULL, NULL, &err),
+                0);
             json_decref(doc);
             json_decref(in);
         }
@@ -1063,7 +1073,7 @@ static struct seeded *seed(struct fixture *f)
         json_pack("{s:[s], s:s}", "schemas", GROUP_SCHEMA, "displayName", "Display Smith 1");
     for (int i = 0; i < 3; i++)
         assert_int_equal(
-            scim_store_resource_create(f->st, &f->acme, GROUP, group, NULL, NULL, &err), 0);
+            scim_store_resource_create(f->st, &f->acme, GROUP, group, NULL, NULL, NULL, &err), 0);
     json_decref(group);
     /* Replaces change the value index and meta.version; deletes leave tombstones. */
     for (int i = 0; i < N_SEED; i++) {
@@ -1079,14 +1089,14 @@ static struct seeded *seed(struct fixture *f)
             json_object_set_new(in, "title", json_string("Replaced"));
             json_t *doc = normalized(s->rt, in, old.doc);
             assert_int_equal(scim_store_resource_replace(f->st, &f->acme, USER, s->ids[i], -1, doc,
-                                                         NULL, NULL, &err),
+                                                         NULL, NULL, NULL, &err),
                              0);
             json_decref(doc);
             json_decref(in);
             scim_resource_clear(&old);
         } else if (i % 50 == 10) {
-            assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, s->ids[i], -1, &err),
-                             0);
+            assert_int_equal(
+                scim_store_resource_delete(f->st, &f->acme, USER, s->ids[i], -1, NULL, &err), 0);
         }
     }
     /* The reference: every live User, read back in creation order and rendered. */
@@ -1750,8 +1760,8 @@ static void test_store_query_cursor_errors(void **state)
     /* A row deleted between pages does not break the walk: the next page starts after it. */
     q.cursor = first.next_cursor;
     q.sort_by = NULL;
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, first.rows[2].id, -1, &err),
-                     0);
+    assert_int_equal(
+        scim_store_resource_delete(f->st, &f->acme, USER, first.rows[2].id, -1, NULL, &err), 0);
     assert_int_equal(scim_store_resource_query(f->st, &f->acme, USER, &q, &page, &err), 0);
     assert_int_equal(page.n, 3);
     assert_int_equal(page.total, 9);
@@ -1769,7 +1779,8 @@ static void test_store_value_index_follows_writes(void **state)
                            "phoneNumbers", "value", "+1 555 0100");
     json_t *doc = normalized(rt, in, NULL);
     struct scim_resource r = {0};
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, &err), 0);
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, NULL, &err),
+                     0);
     sqlite3 *db = raw_open(f);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM resource_values"), 3);
     char text[128];
@@ -1792,20 +1803,21 @@ static void test_store_value_index_follows_writes(void **state)
     json_object_set_new(in, "emails", json_pack("[{s:s}]", "value", "new@example.com"));
     json_t *doc2 = normalized(rt, in, doc);
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc2, NULL, NULL, &err), 0);
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc2, NULL, NULL, NULL, &err),
+        0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM resource_values"), 2);
     assert_int_equal(scim_store_resource_query(f->st, &f->acme, USER, &q, &page, &err), 0);
     assert_int_equal(page.total, 0);
     scim_store_page_clear(&page);
     /* A failed replace (stale version) changes nothing in the index either. */
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, doc, NULL, NULL, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, doc, NULL, NULL, NULL, &err),
         SCIM_EPRECONDITION);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM resource_values WHERE value_ci = "
                                  "'new@example.com'"),
                      1);
     /* Delete: the tombstone keeps no index entries. */
-    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, &err), 0);
+    assert_int_equal(scim_store_resource_delete(f->st, &f->acme, USER, r.id, -1, NULL, &err), 0);
     assert_int_equal(raw_int(db, "SELECT count(*) FROM resource_values"), 0);
     sqlite3_close(db);
     scim_filter_free(flt);
@@ -1825,7 +1837,8 @@ static void test_store_migration_002_backfills(void **state)
     json_t *in = json_pack("{s:s, s:s, s:[{s:s}]}", "userName", "old", "displayName", "Ölaf OLD",
                            "emails", "value", "Old@Example.com");
     json_t *doc = normalized(rt, in, NULL);
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, &err), 0);
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, NULL, &err),
+                     0);
     scim_store_close(f->st);
     f->st = NULL;
     /* Roll the database back to schema version 1. */
@@ -1907,7 +1920,8 @@ static void *worker_main(void *arg)
         snprintf(name, sizeof(name), "w%d-user%03d", w->index, i);
         json_t *doc = user_doc(w->same_name ? w->same_name : name);
         struct scim_err err;
-        int rc = scim_store_resource_create(w->f->st, &w->f->acme, USER, doc, NULL, NULL, &err);
+        int rc =
+            scim_store_resource_create(w->f->st, &w->f->acme, USER, doc, NULL, NULL, NULL, &err);
         if (rc == 0)
             w->created++;
         else if (rc == SCIM_ECONFLICT)
@@ -1995,8 +2009,8 @@ static void test_store_failed_write_leaves_nothing(void **state)
     scim_err_clear(&err);
     json_t *boom = user_doc("bjensen");
     json_object_set_new(boom, "displayName", json_string("boom"));
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, boom, NULL, NULL, &err),
-                     SCIM_ERR);
+    assert_int_equal(
+        scim_store_resource_create(f->st, &f->acme, USER, boom, NULL, NULL, NULL, &err), SCIM_ERR);
     assert_int_equal(err.status, 500);
     assert_null(strstr(err.detail, "injected"));
     assert_int_equal(raw_int(db, "SELECT count(*) FROM resources"), 0);
@@ -2005,7 +2019,7 @@ static void test_store_failed_write_leaves_nothing(void **state)
     struct scim_resource r = {0};
     create_user(f, &f->acme, "bjensen", &r);
     assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, boom, "$x", NULL, &err),
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, boom, "$x", NULL, NULL, &err),
         SCIM_ERR);
     struct scim_resource got = {0};
     assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
@@ -2017,7 +2031,7 @@ static void test_store_failed_write_leaves_nothing(void **state)
 
     /* A conflict rolls back too, and the next write succeeds. */
     json_t *dup = user_doc("BJENSEN");
-    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, dup, NULL, NULL, &err),
+    assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, dup, NULL, NULL, NULL, &err),
                      SCIM_ECONFLICT);
     json_decref(dup);
     create_user(f, &f->acme, "other", NULL);
@@ -2036,7 +2050,7 @@ static void test_store_hot_paths_do_not_reprepare(void **state)
     unsigned char hash[SCIM_TOKEN_HASH_LEN];
     fill_hash(hash, 30);
     struct scim_token_record rec = token_rec(&f->acme, "tok_hot");
-    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, &err), 0);
+    assert_int_equal(scim_store_token_insert(f->st, &rec, hash, NULL, &err), 0);
     long before = 0;
     for (int round = 0; round < 20; round++) {
         if (round == 1)
@@ -2048,9 +2062,9 @@ static void test_store_hot_paths_do_not_reprepare(void **state)
         struct scim_resource got = {0};
         assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
         scim_resource_clear(&got);
-        assert_int_equal(
-            scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, r.doc, NULL, NULL, &err),
-            0);
+        assert_int_equal(scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, r.doc, NULL,
+                                                     NULL, NULL, &err),
+                         0);
         struct scim_token_record found;
         assert_int_equal(scim_store_token_find(f->st, hash, &found, &err), 0);
         assert_int_equal(scim_store_token_touch(f->st, "tok_hot", 1000, &err), 0);

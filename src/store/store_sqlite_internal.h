@@ -1,0 +1,84 @@
+/*
+ * store_sqlite_internal — what the files of the SQLite backend share: store_sqlite.c owns the
+ * connection pool, the transactions and the statement caches and exposes them here (as opaque
+ * handles and thin functions) to its sibling files, which hold the SQL of their own tables:
+ * store_sqlite_audit.c (audit log, OAuth clients; migration 003).
+ * Every function has the contract of the static one it wraps in store_sqlite.c: a connection is
+ * borrowed by one thread for one store call and given back with scim_sqlite_conn_put, which
+ * rolls back a transaction still open (so an error path only has to give the connection back).
+ * Must not: be included outside src/store (and the store's unit tests).
+ */
+#ifndef SCIM_STORE_SQLITE_INTERNAL_H
+#define SCIM_STORE_SQLITE_INTERNAL_H
+
+#include "store.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sqlite_store;
+struct conn;
+
+/* The backend behind a public handle (asserts that st is a SQLite store). */
+struct sqlite_store *scim_sqlite_store(struct scim_store *st);
+
+/* Borrows a pooled connection (waiting while all are in use) / gives it back. */
+struct conn *scim_sqlite_conn_get(struct sqlite_store *s);
+void scim_sqlite_conn_put(struct sqlite_store *s, struct conn *c);
+
+/* The connection's database handle (borrowed). */
+sqlite3 *scim_sqlite_conn_db(struct conn *c);
+
+/*
+ * The connection's cached prepared statement for sql (borrowed; prepared on first use and kept
+ * in the connection's cache of generated statements; reset if already used in this call). NULL
+ * with err filled when it cannot be prepared.
+ */
+sqlite3_stmt *scim_sqlite_stmt(struct conn *c, const char *sql, struct scim_err *err);
+
+/* Resets every statement used since the connection was borrowed (no open read cursor remains). */
+void scim_sqlite_stmts_release(struct conn *c);
+
+/* BEGIN IMMEDIATE / COMMIT (the latter releases the statements first). */
+int scim_sqlite_begin(struct conn *c, struct scim_err *err);
+int scim_sqlite_commit(struct conn *c, struct scim_err *err);
+
+/* A SQLite failure on c: the message goes to the log, err becomes a plain 500. */
+int scim_sqlite_fail(struct conn *c, const char *what, struct scim_err *err);
+
+/* Column helpers: a NUL-terminated (truncated) copy; a new JSON string or null; a new RFC 3339
+ * JSON string from milliseconds, or null for NULL. */
+void scim_sqlite_copy_column(char *dst, size_t size, sqlite3_stmt *q, int col);
+json_t *scim_sqlite_column_text(sqlite3_stmt *q, int col);
+json_t *scim_sqlite_column_time(sqlite3_stmt *q, int col);
+
+/* ---- store_sqlite_audit.c ------------------------------------------------------------------ */
+
+/*
+ * Inserts one audit row for tenant_id inside the caller's open transaction on c (the write it
+ * records). The entry's resource_type and resource_id default to rt_name and id. A failure
+ * (including one a trigger raises) is returned, and the caller's write must then fail.
+ */
+int scim_sqlite_audit_insert(struct conn *c, int64_t tenant_id, const struct scim_audit_entry *e,
+                             const char *rt_name, const char *id, struct scim_err *err);
+
+/* The ops of store_backend.h implemented in store_sqlite_audit.c (contracts in store.h). */
+int scim_sqlite_audit_append(struct scim_store *st, const struct scim_audit_entry *entries,
+                             size_t n, struct scim_err *err);
+int scim_sqlite_audit_query(struct scim_store *st, const struct scim_tenant *tenant,
+                            const struct scim_audit_query *query, json_t **entries,
+                            char **next_cursor, struct scim_err *err);
+int scim_sqlite_audit_prune(struct scim_store *st, int64_t audit_before_ms,
+                            int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err);
+int scim_sqlite_client_insert(struct scim_store *st, const struct scim_client_record *rec,
+                              struct scim_err *err);
+int scim_sqlite_client_get(struct scim_store *st, const char *id, struct scim_client_record *out,
+                           struct scim_err *err);
+int scim_sqlite_client_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                            struct scim_err *err);
+int scim_sqlite_client_revoke(struct scim_store *st, const struct scim_tenant *tenant,
+                              const char *id, int64_t now_ms, struct scim_err *err);
+
+#endif
