@@ -192,14 +192,21 @@ static void project_attr(const struct scim_projection *p, const struct scim_sche
     }
     if (!listed || whole || attr->type != SCIM_ATTR_COMPLEX)
         return;
-    /* Only some sub-attributes are named: filter inside the value(s). */
+    /* Only some sub-attributes are named: filter inside the value(s). A value left without any
+     * sub-attribute is unassigned, so it disappears rather than showing as {}. */
     if (json_is_array(value)) {
-        size_t i;
-        json_t *element;
-        json_array_foreach (value, i, element)
+        for (size_t i = json_array_size(value); i-- > 0;) {
+            json_t *element = json_array_get(value, i);
             project_complex_value(p, attr, element);
+            if (json_is_object(element) && json_object_size(element) == 0)
+                json_array_remove(value, i);
+        }
+        if (json_array_size(value) == 0)
+            json_object_del(holder, attr->name);
     } else {
         project_complex_value(p, attr, value);
+        if (json_is_object(value) && json_object_size(value) == 0)
+            json_object_del(holder, attr->name);
     }
 }
 
