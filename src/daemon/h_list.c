@@ -213,16 +213,34 @@ out:
     return rc;
 }
 
-/* Appends the rendered, projected rows of page to resources. */
-static void append_rows(const struct scim_request *req, const struct scim_resource_type *rt,
-                        const struct list_plan *plan, const struct scim_list_page *page,
-                        json_t *resources)
+/*
+ * Appends the rendered, projected rows of page to resources. What comes from membership rows (a
+ * Group's members, a User's groups and roles) is added for the whole page at once, and only when
+ * the projection keeps it (h_groups.c): excludedAttributes=members reads no membership row.
+ */
+static int append_rows(struct scim_request *req, const struct scim_resource_type *rt,
+                       const struct list_plan *plan, const struct scim_list_page *page,
+                       json_t *resources, struct scim_err *err)
 {
+    int rc = 0;
+    const char **ids = page->n ? scim_calloc(page->n, sizeof(*ids)) : NULL;
+    json_t **docs = page->n ? scim_calloc(page->n, sizeof(*docs)) : NULL;
     for (size_t i = 0; i < page->n; i++) {
-        json_t *doc = scim_resource_render(rt, &page->rows[i], req->base_url);
-        scim_projection_apply(rt, &plan->projection, doc);
-        json_array_append_new(resources, doc);
+        ids[i] = page->rows[i].id;
+        docs[i] = scim_resource_render(rt, &page->rows[i], req->base_url);
     }
+    rc = scim_derive_fill(req, rt, &plan->projection, ids, docs, page->n, err);
+    for (size_t i = 0; i < page->n; i++) {
+        if (rc == 0) {
+            scim_projection_apply(rt, &plan->projection, docs[i]);
+            json_array_append_new(resources, docs[i]);
+        } else {
+            json_decref(docs[i]);
+        }
+    }
+    scim_free(ids);
+    scim_free(docs);
+    return rc;
 }
 
 /* Lists one resource type with p and responds. */
@@ -239,7 +257,11 @@ static int list_one(struct scim_request *req, const struct scim_resource_type *r
     if (rc < 0)
         goto out;
     json_t *resources = json_array();
-    append_rows(req, rt, &plan, &page, resources);
+    rc = append_rows(req, rt, &plan, &page, resources, err);
+    if (rc < 0) {
+        json_decref(resources);
+        goto out;
+    }
     json_t *doc = scim_list_response(resources, page.total, plan.query.start_index);
     if (plan.query.cursor) {
         /* RFC 9865: cursor pages carry cursors instead of an index. */
@@ -306,7 +328,7 @@ static int search_all(struct scim_request *req, const struct list_params *p,
             rc = scim_store_resource_query(req->ctx->store, &req->auth.tenant, rt->name,
                                            &plan.query, &page, err);
             if (rc == 0)
-                append_rows(req, rt, &plan, &page, resources);
+                rc = append_rows(req, rt, &plan, &page, resources, err);
             scim_store_page_clear(&page);
         }
         skip = skip > type_total ? skip - type_total : 0;

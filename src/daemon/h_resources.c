@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "patch.h"
 #include "resource.h"
+#include "roles.h"
 #include "token.h"
 
 #include <sodium.h>
@@ -62,6 +63,15 @@ static int respond_resource(struct scim_request *req, const struct scim_resource
     if (rc < 0)
         return rc;
     json_t *doc = scim_resource_render(rt, res, req->base_url);
+    /* What comes from membership rows (a Group's members, a User's groups and roles), only
+     * when the projection keeps it (h_groups.c). */
+    const char *ids[1] = {res->id};
+    rc = scim_derive_fill(req, rt, &p, ids, &doc, 1, err);
+    if (rc < 0) {
+        json_decref(doc);
+        scim_projection_clear(&p);
+        return rc;
+    }
     scim_projection_apply(rt, &p, doc);
     scim_projection_clear(&p);
     resource_headers(req, rt, res, with_location);
@@ -101,6 +111,9 @@ int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
     char *password = NULL;
     char password_hash[SCIM_PASSWORD_HASH_MAX];
     struct scim_resource res = {0};
+    /* Group membership is rows, not a members array (h_groups.c). */
+    if (scim_groups_is_group(rt))
+        return scim_h_group_create(req, err);
     int rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
@@ -111,6 +124,8 @@ int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
     rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_CREATE, NULL, &doc, &password, err);
     if (rc < 0)
         goto out;
+    /* Roles derived from groups or the default role are shown, never stored (roles.h). */
+    scim_roles_strip_derived(doc);
     if (password) {
         rc = hash_password(password, password_hash, err);
         if (rc < 0)
@@ -274,6 +289,9 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
         rc = compute(req, rt, body, &current, &doc, &password, &changed, err);
         if (rc < 0)
             goto out;
+        /* Group-derived and default roles a client sent back are not its own (roles.h). */
+        if (changed && scim_roles_strip_derived(doc))
+            changed = password != NULL || !json_equal(doc, current.doc);
         if (!changed) {
             /* Nothing to write: version and lastModified stay as they are. */
             rc = respond_resource(req, rt, &current, 200, false, err);
@@ -320,11 +338,15 @@ out:
 
 int scim_h_resource_replace(struct scim_request *req, struct scim_err *err)
 {
+    if (scim_groups_is_group(route_rt(req)))
+        return scim_h_group_replace(req, err);
     return modify(req, compute_replace, err);
 }
 
 int scim_h_resource_patch(struct scim_request *req, struct scim_err *err)
 {
+    if (scim_groups_is_group(route_rt(req)))
+        return scim_h_group_patch(req, err);
     return modify(req, compute_patch, err);
 }
 

@@ -18,10 +18,10 @@
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * Groups are defined below as data but not served until the Groups endpoint exists. Serving them
- * is this one-line change: set the flag to true.
+ * Groups are served (issue 5: /Groups with membership rows, h_groups.c); the flag stays so that a
+ * build can switch a resource type off again in one place, and discovery follows it.
  */
-static const bool groups_served = false;
+static const bool groups_served = true;
 
 /* Canonical values and reference types shared by several attributes (NULL-terminated). */
 static const char *const cv_work_home_other[] = {"work", "home", "other", NULL};
@@ -401,7 +401,9 @@ static const struct scim_attr group_attrs[] = {
     {.name = "displayName",
      .type = SCIM_ATTR_STRING,
      .required = true,
-     .description = "The name of the group, suitable for display."},
+     .uniqueness = SCIM_UNIQ_SERVER,
+     .description = "The name of the group, suitable for display; unique in the tenant, ignoring "
+                    "case."},
     {.name = "members",
      .type = SCIM_ATTR_COMPLEX,
      .multi_valued = true,

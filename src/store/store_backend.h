@@ -13,6 +13,7 @@
 
 #include "sqlgen.h"
 #include "store.h"
+#include "store_groups.h"
 
 struct scim_store_ops {
     const char *name; /* "sqlite", "postgresql": for log lines */
@@ -74,6 +75,39 @@ struct scim_store_ops {
     int (*client_revoke)(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
                          int64_t now_ms, struct scim_err *err);
 
+    /* Groups, memberships, role mappings and tenant settings (store_groups.h). */
+    const struct scim_store_group_ops *groups;
+};
+
+/* The operations of store_groups.h, one per public function, with the same contracts. */
+struct scim_store_group_ops {
+    int (*group_create)(struct scim_store *st, const struct scim_tenant *tenant, const json_t *doc,
+                        const struct scim_member_ref *refs, size_t n, struct scim_resource *out,
+                        struct scim_members_report *report, const struct scim_audit_entry *audit,
+                        struct scim_err *err);
+    int (*group_modify)(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
+                        int64_t expected_version, const json_t *doc,
+                        const struct scim_members_change *changes, size_t n_changes,
+                        struct scim_resource *out, struct scim_members_report *report,
+                        const struct scim_audit_entry *audit, struct scim_err *err);
+    int (*derive)(struct scim_store *st, const struct scim_tenant *tenant, const char *rt_name,
+                  const char *const *ids, json_t *const *docs, size_t n, unsigned what,
+                  struct scim_err *err);
+    int (*user_roles)(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
+                      json_t **out, struct scim_err *err);
+    int (*role_mapping_set)(struct scim_store *st, const struct scim_tenant *tenant,
+                            const char *group, const char *const *roles, size_t n, int64_t priority,
+                            json_t **out, const struct scim_audit_entry *audit,
+                            struct scim_err *err);
+    int (*role_mapping_remove)(struct scim_store *st, const struct scim_tenant *tenant,
+                               const char *group, const struct scim_audit_entry *audit,
+                               struct scim_err *err);
+    int (*role_mapping_list)(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                             struct scim_err *err);
+    int (*tenant_setting_set)(struct scim_store *st, const struct scim_tenant *tenant,
+                              const char *name, const char *value, struct scim_err *err);
+    int (*tenant_settings)(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
+                           struct scim_err *err);
 };
 
 /*

@@ -1683,6 +1683,10 @@ static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenan
     rc = values_write(c, tenant, rt_name, rowid, NULL, false, err);
     if (rc)
         goto out;
+    /* Its membership rows go with it (store_sqlite_groups.c); the tombstone stays. */
+    rc = scim_sqlite_groups_on_delete(c, tenant, rowid, scim_time_now_ms(), err);
+    if (rc)
+        goto out;
     if (audit) {
         rc = scim_sqlite_audit_insert(c, tenant->id, audit, rt_name, id, err);
         if (rc)
@@ -2276,6 +2280,7 @@ static const struct scim_store_ops sqlite_ops = {
     .client_get = scim_sqlite_client_get,
     .client_list = scim_sqlite_client_list,
     .client_revoke = scim_sqlite_client_revoke,
+    .groups = &scim_sqlite_group_ops,
 };
 
 /* ---- for the sibling files of this backend (store_sqlite_internal.h) ----------------------- */

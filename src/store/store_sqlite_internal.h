@@ -2,7 +2,8 @@
  * store_sqlite_internal — what the files of the SQLite backend share: store_sqlite.c owns the
  * connection pool, the transactions and the statement caches and exposes them here (as opaque
  * handles and thin functions) to its sibling files, which hold the SQL of their own tables:
- * store_sqlite_audit.c (audit log, OAuth clients; migration 003).
+ * store_sqlite_audit.c (audit log, OAuth clients; migration 003), store_sqlite_groups.c
+ * (group membership rows, role mappings, tenant settings; migration 004).
  * Every function has the contract of the static one it wraps in store_sqlite.c: a connection is
  * borrowed by one thread for one store call and given back with scim_sqlite_conn_put, which
  * rolls back a transaction still open (so an error path only has to give the connection back).
@@ -80,5 +81,24 @@ int scim_sqlite_client_list(struct scim_store *st, const struct scim_tenant *ten
                             struct scim_err *err);
 int scim_sqlite_client_revoke(struct scim_store *st, const struct scim_tenant *tenant,
                               const char *id, int64_t now_ms, struct scim_err *err);
+
+/* ---- store_sqlite_groups.c ----------------------------------------------------------------- */
+
+/* The group ops of store_backend.h (contracts in store_groups.h). */
+extern const struct scim_store_group_ops scim_sqlite_group_ops;
+
+/*
+ * Called by the resource delete inside its open transaction on c, after the resource at rowid
+ * became a tombstone: the groups it was a member of get a new version, its membership rows (as a
+ * member and, for a group, as the group) and a group's role mappings are removed.
+ */
+int scim_sqlite_groups_on_delete(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+                                 int64_t now_ms, struct scim_err *err);
+
+/*
+ * Test support: how many statements that read membership rows for rendering (members, groups,
+ * role grants) have run in this process, so that a test can prove a request read none.
+ */
+long scim_sqlite_membership_reads(void);
 
 #endif

@@ -70,20 +70,22 @@ static void test_schema_find_case_insensitive(void **state)
     assert_null(scim_schema_find(NULL));
 }
 
-static void test_schema_served_lists_user_only(void **state)
+static void test_schema_served_lists_users_and_groups(void **state)
 {
     (void)state;
-    assert_int_equal(scim_schema_count(), 2);
+    assert_int_equal(scim_schema_count(), 3);
     assert_string_equal(scim_schema_at(0)->id, SCIM_SCHEMA_USER);
     assert_string_equal(scim_schema_at(1)->id, SCIM_SCHEMA_ENTERPRISE_USER);
-    assert_null(scim_schema_at(2));
-    assert_int_equal(scim_resource_type_count(), 1);
+    assert_string_equal(scim_schema_at(2)->id, SCIM_SCHEMA_GROUP);
+    assert_null(scim_schema_at(3));
+    assert_int_equal(scim_resource_type_count(), 2);
     assert_string_equal(scim_resource_type_at(0)->id, "User");
-    assert_null(scim_resource_type_at(1));
-    /* Groups are defined but not served yet. */
-    assert_null(scim_schema_find(SCIM_SCHEMA_GROUP));
-    assert_null(scim_resource_type_find("Group"));
-    assert_null(scim_resource_type_by_endpoint("/Groups"));
+    assert_string_equal(scim_resource_type_at(1)->id, "Group");
+    assert_null(scim_resource_type_at(2));
+    /* Groups are served (RFC 7643 §4.2). */
+    assert_non_null(scim_schema_find(SCIM_SCHEMA_GROUP));
+    assert_non_null(scim_resource_type_find("Group"));
+    assert_non_null(scim_resource_type_by_endpoint("/Groups"));
 }
 
 static void test_schema_resource_type_lookup(void **state)
@@ -450,7 +452,7 @@ int main(void)
     scim_mem_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schema_find_case_insensitive),
-        cmocka_unit_test(test_schema_served_lists_user_only),
+        cmocka_unit_test(test_schema_served_lists_users_and_groups),
         cmocka_unit_test(test_schema_resource_type_lookup),
         cmocka_unit_test(test_schema_resource_type_extension),
         cmocka_unit_test(test_schema_attr_find_case_insensitive),

@@ -1,0 +1,1260 @@
+/*
+ * store_sqlite_groups — the SQLite side of store_groups.h: Groups (RFC 7643 §4.2) whose
+ * membership is rows of group_members (migration 004), never an array in the group's document;
+ * what is computed from those rows when a resource is rendered (a Group's "members", a User's
+ * "groups" with direct/indirect type, its effective "roles"); group→role mappings; per-tenant
+ * settings; and the clean-up of membership rows when a resource is deleted.
+ * Costs: adding or removing one member is one indexed lookup of the member and one indexed
+ * write (plus one version bump of the group row), whatever the size of the group; a SET (PUT)
+ * reads the current member rowids in index order and writes only the difference; reading a
+ * group without its members reads no membership row. Nested groups are walked with recursive
+ * CTEs over the two indexes of group_members; a write that would close a cycle is refused.
+ * Every statement binds tenant_id, or a rowid that a tenant-bound lookup found in the same
+ * transaction; rows of another tenant are never reached (member ids are resolved inside the
+ * tenant, so a foreign id is simply unknown).
+ * Owns: all SQL against group_members, role_mappings and tenant_settings, and the SQL that writes
+ * Group rows of resources. Must not: validate SCIM documents (the handlers do), know HTTP, or use
+ * store_sqlite.c's internals beyond store_sqlite_internal.h.
+ */
+#include "store_groups.h"
+
+#include "store_backend.h"
+#include "store_sqlite_internal.h"
+
+#include "log.h"
+#include "mem.h"
+#include "roles.h"
+#include "text.h"
+#include "token.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- SQL --------------------------------------------------------------------------------- */
+
+#define SQL_GROUP_INSERT                                                                           \
+    "INSERT INTO resources(tenant_id, type, id, external_id, display_name, display_name_ci, "      \
+    "created_ms, modified_ms, version, doc) "                                                      \
+    "VALUES (?1, 'Group', ?2, ?3, ?4, scim_fold(?4), ?5, ?5, 1, ?6)"
+#define SQL_GROUP_ROW                                                                              \
+    "SELECT rowid, version FROM resources WHERE tenant_id = ?1 AND type = 'Group' AND id = ?2 "    \
+    "AND deleted_ms IS NULL"
+#define SQL_GROUP_UPDATE                                                                           \
+    "UPDATE resources SET external_id = ?2, display_name = ?3, display_name_ci = scim_fold(?3), "  \
+    "modified_ms = max(?4, modified_ms), version = version + 1, doc = ?5 WHERE rowid = ?1"
+/* Another live group of the tenant with the same displayName, ignoring case (?3: the group being
+ * written, 0 for a new one). */
+#define SQL_GROUP_NAME_TAKEN                                                                       \
+    "SELECT 1 FROM resources WHERE tenant_id = ?1 AND type = 'Group' "                             \
+    "AND display_name_ci = scim_fold(?2) AND deleted_ms IS NULL AND rowid <> ?3 LIMIT 1"
+#define SQL_GROUP_TOUCH                                                                            \
+    "UPDATE resources SET modified_ms = max(?2, modified_ms), version = version + 1 "              \
+    "WHERE rowid = ?1"
+#define SQL_ROW_BY_ROWID                                                                           \
+    "SELECT id, version, created_ms, modified_ms, doc FROM resources WHERE rowid = ?1"
+/* A member is a live User or Group of the tenant (two probes of resources_id). */
+#define SQL_MEMBER_FIND                                                                            \
+    "SELECT rowid, type FROM resources WHERE tenant_id = ?1 AND type IN ('User', 'Group') "        \
+    "AND id = ?2 AND deleted_ms IS NULL"
+#define SQL_MEMBER_INSERT                                                                          \
+    "INSERT OR IGNORE INTO group_members(tenant_id, group_rowid, member_rowid, member_type) "      \
+    "VALUES (?1, ?2, ?3, ?4)"
+#define SQL_MEMBER_DELETE_ROWID                                                                    \
+    "DELETE FROM group_members WHERE tenant_id = ?1 AND group_rowid = ?2 AND member_rowid = ?3"
+#define SQL_MEMBER_DELETE_ID                                                                       \
+    "DELETE FROM group_members WHERE tenant_id = ?1 AND group_rowid = ?2 AND member_rowid IN "     \
+    "(SELECT rowid FROM resources WHERE tenant_id = ?1 AND type IN ('User', 'Group') "             \
+    "AND id = ?3)"
+#define SQL_MEMBER_DELETE_ALL "DELETE FROM group_members WHERE tenant_id = ?1 AND group_rowid = ?2"
+#define SQL_MEMBER_ROWIDS                                                                          \
+    "SELECT member_rowid FROM group_members WHERE tenant_id = ?1 AND group_rowid = ?2 "            \
+    "ORDER BY member_rowid"
+/* Is group ?3 the group ?2 itself or one of its members, at any depth (adding ?2 to ?3 would then
+ * close a cycle)? */
+#define SQL_CYCLE                                                                                  \
+    "WITH RECURSIVE down(g) AS (SELECT ?2 UNION SELECT gm.member_rowid FROM down "                 \
+    "JOIN group_members gm ON gm.tenant_id = ?1 AND gm.group_rowid = down.g "                      \
+    "WHERE gm.member_type = 'Group') SELECT 1 FROM down WHERE g = ?3 LIMIT 1"
+#define SQL_SETTING_GET "SELECT value FROM tenant_settings WHERE tenant_id = ?1 AND name = ?2"
+#define SQL_SETTING_SET                                                                            \
+    "INSERT INTO tenant_settings(tenant_id, name, value) VALUES (?1, ?2, ?3) "                     \
+    "ON CONFLICT (tenant_id, name) DO UPDATE SET value = excluded.value"
+#define SQL_SETTING_DELETE "DELETE FROM tenant_settings WHERE tenant_id = ?1 AND name = ?2"
+#define SQL_SETTINGS_LIST                                                                          \
+    "SELECT name, value FROM tenant_settings WHERE tenant_id = ?1 ORDER BY name"
+
+#define SQL_ROWID_OF                                                                               \
+    "SELECT rowid FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 "                  \
+    "AND deleted_ms IS NULL"
+/* Members in the primary key's order (by member rowid: creation order of the members). A User
+ * without displayName shows its userName. */
+#define SQL_DERIVE_MEMBERS                                                                         \
+    "SELECT m.id, gm.member_type, coalesce(m.display_name, json_extract(m.doc, '$.userName')) "    \
+    "FROM group_members gm JOIN resources m ON m.rowid = gm.member_rowid "                         \
+    "WHERE gm.tenant_id = ?1 AND gm.group_rowid = ?2 ORDER BY gm.member_rowid"
+/* Every group ?2 belongs to, directly (direct = 1) or through nested groups. UNION keeps the walk
+ * finite even if a cycle ever slipped in. */
+#define UP_CTE                                                                                     \
+    "WITH RECURSIVE up(grp, direct) AS (SELECT group_rowid, 1 FROM group_members "                 \
+    "WHERE tenant_id = ?1 AND member_rowid = ?2 UNION SELECT gm.group_rowid, 0 FROM up "           \
+    "JOIN group_members gm ON gm.tenant_id = ?1 AND gm.member_rowid = up.grp) "
+#define SQL_DERIVE_GROUPS                                                                          \
+    UP_CTE "SELECT r.id, r.display_name, max(up.direct) FROM up "                                  \
+           "JOIN resources r ON r.rowid = up.grp WHERE r.deleted_ms IS NULL "                      \
+           "GROUP BY up.grp ORDER BY up.grp"
+#define SQL_DERIVE_GRANTS                                                                          \
+    UP_CTE "SELECT rm.role, r.id, rm.priority FROM (SELECT DISTINCT grp FROM up) u "               \
+           "JOIN role_mappings rm ON rm.tenant_id = ?1 AND rm.group_rowid = u.grp "                \
+           "JOIN resources r ON r.rowid = u.grp WHERE r.deleted_ms IS NULL "                       \
+           "ORDER BY u.grp, rm.role"
+#define SQL_USER_ROW                                                                               \
+    "SELECT rowid, doc FROM resources WHERE tenant_id = ?1 AND type = 'User' AND id = ?2 "         \
+    "AND deleted_ms IS NULL"
+
+/* A live group by id, else by displayName ignoring case (the id wins when both match). */
+#define SQL_GROUP_RESOLVE                                                                          \
+    "SELECT rowid, id, display_name FROM resources WHERE tenant_id = ?1 AND type = 'Group' "       \
+    "AND deleted_ms IS NULL AND (id = ?2 OR display_name_ci = scim_fold(?2)) "                     \
+    "ORDER BY id = ?2 DESC LIMIT 1"
+#define SQL_MAPPING_DELETE "DELETE FROM role_mappings WHERE tenant_id = ?1 AND group_rowid = ?2"
+#define SQL_MAPPING_INSERT                                                                         \
+    "INSERT OR REPLACE INTO role_mappings(tenant_id, group_rowid, role, priority) "                \
+    "VALUES (?1, ?2, ?3, ?4)"
+#define SQL_MAPPING_LIST                                                                           \
+    "SELECT r.id, r.display_name, rm.role, rm.priority FROM role_mappings rm "                     \
+    "JOIN resources r ON r.rowid = rm.group_rowid WHERE rm.tenant_id = ?1 "                        \
+    "AND (?2 IS NULL OR rm.group_rowid = ?2) ORDER BY rm.group_rowid, rm.role"
+
+/* Deleting a resource: the groups it was a member of change (version bump), then its rows go. */
+#define SQL_PARENTS_TOUCH                                                                          \
+    "UPDATE resources SET version = version + 1, modified_ms = max(?3, modified_ms) "              \
+    "WHERE rowid IN (SELECT group_rowid FROM group_members WHERE tenant_id = ?1 "                  \
+    "AND member_rowid = ?2) AND deleted_ms IS NULL"
+#define SQL_MEMBER_OF_DELETE "DELETE FROM group_members WHERE tenant_id = ?1 AND member_rowid = ?2"
+
+/* Test support: statements that read membership rows for rendering (see the internal header). */
+static atomic_long membership_reads;
+
+long scim_sqlite_membership_reads(void)
+{
+    return atomic_load(&membership_reads);
+}
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static int bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+    return s ? sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(q, i);
+}
+
+static int bind_textn(sqlite3_stmt *q, int i, const char *s, size_t n)
+{
+    return s ? sqlite3_bind_text64(q, i, s, n, SQLITE_STATIC, SQLITE_UTF8)
+             : sqlite3_bind_null(q, i);
+}
+
+static int bind_i64(sqlite3_stmt *q, int i, int64_t v)
+{
+    return sqlite3_bind_int64(q, i, v);
+}
+
+/* Prepares (or finds cached) sql on c and binds ?1 to the tenant id. NULL with err filled. */
+static sqlite3_stmt *tenant_stmt(struct conn *c, const char *sql, const struct scim_tenant *tenant,
+                                 struct scim_err *err)
+{
+    sqlite3_stmt *q = scim_sqlite_stmt(c, sql, err);
+    if (q && bind_i64(q, 1, tenant->id) != SQLITE_OK) {
+        scim_sqlite_fail(c, "bind", err);
+        return NULL;
+    }
+    return q;
+}
+
+/* Steps a statement that returns no rows. */
+static int step_done(struct conn *c, sqlite3_stmt *q, const char *what, struct scim_err *err)
+{
+    if (sqlite3_step(q) != SQLITE_DONE)
+        return scim_sqlite_fail(c, what, err);
+    return 0;
+}
+
+/* Starts a read transaction (deferred BEGIN), so that several reads see one snapshot. */
+static int begin_read(struct conn *c, struct scim_err *err)
+{
+    sqlite3_stmt *q = scim_sqlite_stmt(c, "BEGIN", err);
+    if (!q)
+        return SCIM_ERR;
+    return step_done(c, q, "begin", err);
+}
+
+/* Sets doc[key] = value (reference stolen), keeping "meta" (of a rendered resource) last. */
+static void set_before_meta(json_t *doc, const char *key, json_t *value)
+{
+    json_t *meta = json_object_get(doc, key) ? NULL : json_incref(json_object_get(doc, "meta"));
+    if (meta)
+        json_object_del(doc, "meta");
+    json_object_set_new(doc, key, value);
+    if (meta)
+        json_object_set_new(doc, "meta", meta);
+}
+
+/*
+ * Fills r from a row of SQL_ROW_BY_ROWID (id, version, created_ms, modified_ms, doc); r->doc is a
+ * new reference owned by r. 500 when the stored document is not a JSON object.
+ */
+static int row_to_resource(sqlite3_stmt *q, struct scim_resource *r, struct scim_err *err)
+{
+    const char *text = (const char *)sqlite3_column_text(q, 4);
+    json_t *doc =
+        text ? json_loadb(text, (size_t)sqlite3_column_bytes(q, 4), JSON_ALLOW_NUL, NULL) : NULL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return scim_err_internal(err, "store: a stored group document is not a JSON object");
+    }
+    memset(r, 0, sizeof(*r));
+    scim_sqlite_copy_column(r->id, sizeof(r->id), q, 0);
+    r->version = sqlite3_column_int64(q, 1);
+    r->created_ms = sqlite3_column_int64(q, 2);
+    r->modified_ms = sqlite3_column_int64(q, 3);
+    r->doc = doc;
+    return 0;
+}
+
+/* Reads the resource at rowid into *out (inside the caller's transaction). */
+static int read_row(struct conn *c, int64_t rowid, struct scim_resource *out, struct scim_err *err)
+{
+    sqlite3_stmt *q = scim_sqlite_stmt(c, SQL_ROW_BY_ROWID, err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_i64(q, 1, rowid))
+        return scim_sqlite_fail(c, "bind", err);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return scim_sqlite_fail(c, "read group", err);
+    return row_to_resource(q, out, err);
+}
+
+/*
+ * Reads a tenant setting into buf (size bytes; truncated), or def when the tenant has not set it.
+ */
+static int setting_get(struct conn *c, const struct scim_tenant *tenant, const char *name,
+                       const char *def, char *buf, size_t size, struct scim_err *err)
+{
+    sqlite3_stmt *q = tenant_stmt(c, SQL_SETTING_GET, tenant, err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_text(q, 2, name))
+        return scim_sqlite_fail(c, "bind", err);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        scim_sqlite_copy_column(buf, size, q, 0);
+    else if (step == SQLITE_DONE)
+        snprintf(buf, size, "%s", def);
+    else
+        return scim_sqlite_fail(c, "read tenant setting", err);
+    sqlite3_reset(q);
+    return 0;
+}
+
+/* The text of doc for the doc column (scim_free), or NULL when doc is not an object. */
+static char *doc_text(const json_t *doc)
+{
+    return json_is_object(doc) ? json_dumps(doc, JSON_COMPACT) : NULL;
+}
+
+/* A string member of doc, or NULL; *len its length. */
+static const char *doc_string(const json_t *doc, const char *key, size_t *len)
+{
+    const json_t *v = json_object_get(doc, key);
+    *len = json_is_string(v) ? json_string_length(v) : 0;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * 409 uniqueness when another live group of the tenant (not the one at self, 0 for a new group)
+ * has doc's displayName, ignoring case. Runs inside the write transaction, so no other writer can
+ * take the name between this check and the write.
+ */
+static int check_name(struct conn *c, const struct scim_tenant *tenant, const json_t *doc,
+                      int64_t self, struct scim_err *err)
+{
+    size_t len;
+    const char *name = doc_string(doc, "displayName", &len);
+    if (!name)
+        return 0;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_GROUP_NAME_TAKEN, tenant, err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_textn(q, 2, name, len) || bind_i64(q, 3, self))
+        return scim_sqlite_fail(c, "bind", err);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        return scim_err_set(err, 409, SCIM_TYPE_UNIQUENESS,
+                            "displayName '%.200s' is already used by another group in this "
+                            "tenant (group names are unique, ignoring case)",
+                            name);
+    if (step != SQLITE_DONE)
+        return scim_sqlite_fail(c, "check displayName", err);
+    sqlite3_reset(q);
+    return 0;
+}
+
+void scim_members_report_clear(struct scim_members_report *report)
+{
+    if (!report)
+        return;
+    for (size_t i = 0; i < report->n_skipped; i++)
+        scim_free(report->skipped[i]);
+    scim_free(report->skipped);
+    memset(report, 0, sizeof(*report));
+}
+
+/* ---- membership writes ------------------------------------------------------------------- */
+
+/* The state of one group write, inside its transaction. */
+struct gw {
+    struct conn *c;
+    const struct scim_tenant *tenant;
+    int64_t group_rowid;
+    int skip_unknown; /* -1: not read yet; 0: reject; 1: skip (tenant setting unknown_members) */
+    struct scim_members_report rep;
+    struct scim_err *err;
+};
+
+/* A resolved member. */
+struct member {
+    int64_t rowid;
+    bool is_group;
+};
+
+static const char *type_name(bool is_group)
+{
+    return is_group ? "Group" : "User";
+}
+
+/* Records an unknown member id: 400 unless the tenant skips unknown members (then 1). */
+static int unknown_member(struct gw *g, const char *value)
+{
+    if (g->skip_unknown < 0) {
+        char policy[16];
+        int rc = setting_get(g->c, g->tenant, SCIM_SETTING_UNKNOWN_MEMBERS, "reject", policy,
+                             sizeof(policy), g->err);
+        if (rc)
+            return rc;
+        g->skip_unknown = strcmp(policy, "skip") == 0;
+    }
+    if (!g->skip_unknown)
+        return scim_err_set(g->err, 400, SCIM_TYPE_INVALID_VALUE,
+                            "Member '%.100s' is not a User or Group of this tenant; provision it "
+                            "first (or set the tenant's unknown_members to skip)",
+                            value ? value : "");
+    g->rep.skipped = scim_realloc(g->rep.skipped, (g->rep.n_skipped + 1) * sizeof(char *));
+    g->rep.skipped[g->rep.n_skipped++] = scim_strdup(value ? value : "");
+    return 1;
+}
+
+/*
+ * Resolves ref inside the tenant: 0 and *m when it names a live User or Group, 1 when it is
+ * unknown and skipped, or an error (unknown and rejected; a type that contradicts the member).
+ */
+static int resolve(struct gw *g, const struct scim_member_ref *ref, struct member *m)
+{
+    if (!ref->value || !ref->value[0])
+        return unknown_member(g, ref->value);
+    sqlite3_stmt *q = tenant_stmt(g->c, SQL_MEMBER_FIND, g->tenant, g->err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_text(q, 2, ref->value))
+        return scim_sqlite_fail(g->c, "bind", g->err);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE)
+        return unknown_member(g, ref->value);
+    if (step != SQLITE_ROW)
+        return scim_sqlite_fail(g->c, "find member", g->err);
+    m->rowid = sqlite3_column_int64(q, 0);
+    const char *type = (const char *)sqlite3_column_text(q, 1);
+    m->is_group = type && strcmp(type, "Group") == 0;
+    sqlite3_reset(q);
+    if (ref->type != SCIM_MEMBER_UNTYPED && (ref->type == SCIM_MEMBER_GROUP) != m->is_group)
+        return scim_err_set(g->err, 400, SCIM_TYPE_INVALID_VALUE,
+                            "Member '%.100s' is a %s, not a %s", ref->value, type_name(m->is_group),
+                            type_name(ref->type == SCIM_MEMBER_GROUP));
+    return 0;
+}
+
+/* Refuses to add group member to the group being written when that would close a cycle. */
+static int check_cycle(struct gw *g, const struct member *m, const char *value)
+{
+    sqlite3_stmt *q = tenant_stmt(g->c, SQL_CYCLE, g->tenant, g->err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_i64(q, 2, m->rowid) || bind_i64(q, 3, g->group_rowid))
+        return scim_sqlite_fail(g->c, "bind", g->err);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        return scim_err_set(g->err, 400, SCIM_TYPE_INVALID_VALUE,
+                            m->rowid == g->group_rowid
+                                ? "A group cannot be a member of itself ('%.100s')"
+                                : "Adding group '%.100s' would create a cycle: this group is "
+                                  "already a member of it, directly or through nested groups",
+                            value ? value : "");
+    if (step != SQLITE_DONE)
+        return scim_sqlite_fail(g->c, "check for a cycle", g->err);
+    sqlite3_reset(q);
+    return 0;
+}
+
+/* Inserts one membership row (nothing when it exists). */
+static int insert_member(struct gw *g, const struct member *m, const char *value)
+{
+    if (m->is_group) {
+        int rc = check_cycle(g, m, value);
+        if (rc)
+            return rc;
+    }
+    sqlite3_stmt *q = tenant_stmt(g->c, SQL_MEMBER_INSERT, g->tenant, g->err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_i64(q, 2, g->group_rowid) || bind_i64(q, 3, m->rowid) ||
+        bind_text(q, 4, type_name(m->is_group)))
+        return scim_sqlite_fail(g->c, "bind", g->err);
+    int rc = step_done(g->c, q, "insert member", g->err);
+    if (rc == 0)
+        g->rep.added += (size_t)sqlite3_changes(scim_sqlite_conn_db(g->c));
+    return rc;
+}
+
+static int add_members(struct gw *g, const struct scim_member_ref *refs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct member m;
+        int rc = resolve(g, &refs[i], &m);
+        if (rc == 1)
+            continue;
+        if (rc)
+            return rc;
+        rc = insert_member(g, &m, refs[i].value);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Runs a DELETE bound to (tenant, group[, third]) and counts the rows removed. */
+static int delete_rows(struct gw *g, const char *sql, const char *id, int64_t rowid)
+{
+    sqlite3_stmt *q = tenant_stmt(g->c, sql, g->tenant, g->err);
+    if (!q)
+        return SCIM_ERR;
+    int bad = bind_i64(q, 2, g->group_rowid);
+    if (!bad && id)
+        bad = bind_text(q, 3, id);
+    else if (!bad && rowid)
+        bad = bind_i64(q, 3, rowid);
+    if (bad)
+        return scim_sqlite_fail(g->c, "bind", g->err);
+    int rc = step_done(g->c, q, "remove member", g->err);
+    if (rc == 0)
+        g->rep.removed += (size_t)sqlite3_changes(scim_sqlite_conn_db(g->c));
+    return rc;
+}
+
+static int remove_members(struct gw *g, const struct scim_member_ref *refs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!refs[i].value || !refs[i].value[0])
+            continue;
+        int rc = delete_rows(g, SQL_MEMBER_DELETE_ID, refs[i].value, 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A resolved member of a SET and the ref it came from. */
+struct wanted {
+    struct member m;
+    const char *value;
+};
+
+static int wanted_cmp(const void *a, const void *b)
+{
+    const struct wanted *x = a, *y = b;
+    return x->m.rowid < y->m.rowid ? -1 : x->m.rowid > y->m.rowid;
+}
+
+/*
+ * Makes the members exactly refs: the current member rowids are read in index order and merged
+ * with the sorted wanted rowids; only rows that differ are deleted or inserted.
+ */
+static int set_members(struct gw *g, const struct scim_member_ref *refs, size_t n)
+{
+    int rc = 0;
+    struct wanted *want = n ? scim_calloc(n, sizeof(*want)) : NULL, *add = NULL;
+    int64_t *current = NULL, *drop = NULL;
+    size_t n_want = 0, n_current = 0, cap = 0, n_drop = 0, n_add = 0;
+    for (size_t i = 0; i < n; i++) {
+        rc = resolve(g, &refs[i], &want[n_want].m);
+        if (rc == 1) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            goto out;
+        want[n_want++].value = refs[i].value;
+    }
+    if (n_want > 1)
+        qsort(want, n_want, sizeof(*want), wanted_cmp);
+    sqlite3_stmt *q = tenant_stmt(g->c, SQL_MEMBER_ROWIDS, g->tenant, g->err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    if (bind_i64(q, 2, g->group_rowid)) {
+        rc = scim_sqlite_fail(g->c, "bind", g->err);
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n_current == cap) {
+            cap = cap ? cap * 2 : 64;
+            current = scim_realloc(current, cap * sizeof(*current));
+        }
+        current[n_current++] = sqlite3_column_int64(q, 0);
+    }
+    if (step != SQLITE_DONE) {
+        rc = scim_sqlite_fail(g->c, "read members", g->err);
+        goto out;
+    }
+    /* Merge the two sorted lists: current-only rows go, wanted-only rows come. */
+    size_t i = 0, j = 0;
+    drop = n_current ? scim_calloc(n_current, sizeof(*drop)) : NULL;
+    add = n_want ? scim_calloc(n_want, sizeof(*add)) : NULL;
+    while (i < n_current || j < n_want) {
+        if (j < n_want && j > 0 && want[j].m.rowid == want[j - 1].m.rowid) {
+            j++; /* the same member named twice */
+            continue;
+        }
+        if (j == n_want || (i < n_current && current[i] < want[j].m.rowid)) {
+            drop[n_drop++] = current[i++];
+        } else if (i == n_current || want[j].m.rowid < current[i]) {
+            add[n_add++] = want[j++];
+        } else {
+            i++;
+            j++;
+        }
+    }
+    for (size_t k = 0; k < n_drop && rc == 0; k++)
+        rc = delete_rows(g, SQL_MEMBER_DELETE_ROWID, NULL, drop[k]);
+    for (size_t k = 0; k < n_add && rc == 0; k++)
+        rc = insert_member(g, &add[k].m, add[k].value);
+out:
+    scim_free(want);
+    scim_free(add);
+    scim_free(current);
+    scim_free(drop);
+    return rc;
+}
+
+static int apply_changes(struct gw *g, const struct scim_members_change *changes, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        switch (changes[i].op) {
+        case SCIM_MEMBERS_ADD:
+            rc = add_members(g, changes[i].refs, changes[i].n);
+            break;
+        case SCIM_MEMBERS_REMOVE:
+            rc = remove_members(g, changes[i].refs, changes[i].n);
+            break;
+        case SCIM_MEMBERS_REMOVE_ALL:
+            rc = delete_rows(g, SQL_MEMBER_DELETE_ALL, NULL, 0);
+            break;
+        case SCIM_MEMBERS_SET:
+            rc = set_members(g, changes[i].refs, changes[i].n);
+            break;
+        }
+    }
+    return rc;
+}
+
+/* Hands the write's report to the caller (or drops it). */
+static void report_take(struct gw *g, struct scim_members_report *report)
+{
+    if (report) {
+        scim_members_report_clear(report);
+        *report = g->rep;
+    } else {
+        scim_members_report_clear(&g->rep);
+    }
+    memset(&g->rep, 0, sizeof(g->rep));
+}
+
+static int sqlite_group_create(struct scim_store *st, const struct scim_tenant *tenant,
+                               const json_t *doc, const struct scim_member_ref *refs, size_t n,
+                               struct scim_resource *out, struct scim_members_report *report,
+                               const struct scim_audit_entry *audit, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    char *text = doc_text(doc);
+    char id[37];
+    scim_uuid_v4(id);
+    int64_t now = scim_time_now_ms();
+    size_t ext_len, name_len;
+    const char *ext = doc_string(doc, "externalId", &ext_len);
+    const char *name = doc_string(doc, "displayName", &name_len);
+    struct conn *c = scim_sqlite_conn_get(s);
+    struct gw g = {.c = c, .tenant = tenant, .skip_unknown = -1, .err = err};
+    int rc = 0;
+    if (!text) {
+        rc = scim_err_internal(err, "store: group document is not an encodable JSON object");
+        goto out;
+    }
+    rc = scim_sqlite_begin(c, err);
+    if (rc)
+        goto out;
+    rc = check_name(c, tenant, doc, 0, err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_GROUP_INSERT, tenant, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    if (bind_text(q, 2, id) || bind_textn(q, 3, ext, ext_len) || bind_textn(q, 4, name, name_len) ||
+        bind_i64(q, 5, now) || bind_text(q, 6, text)) {
+        rc = scim_sqlite_fail(c, "bind", err);
+        goto out;
+    }
+    rc = step_done(c, q, "insert group", err);
+    if (rc)
+        goto out;
+    g.group_rowid = sqlite3_last_insert_rowid(scim_sqlite_conn_db(c));
+    rc = add_members(&g, refs, n);
+    if (rc)
+        goto out;
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "Group", id, err);
+        if (rc)
+            goto out;
+    }
+    rc = scim_sqlite_commit(c, err);
+    if (rc)
+        goto out;
+    if (out) {
+        memset(out, 0, sizeof(*out));
+        memcpy(out->id, id, sizeof(id));
+        out->version = 1;
+        out->created_ms = now;
+        out->modified_ms = now;
+        out->doc = json_deep_copy(doc);
+    }
+    report_take(&g, report);
+out:
+    scim_members_report_clear(&g.rep);
+    scim_sqlite_conn_put(s, c);
+    scim_free(text);
+    return rc;
+}
+
+static int sqlite_group_modify(struct scim_store *st, const struct scim_tenant *tenant,
+                               const char *id, int64_t expected_version, const json_t *doc,
+                               const struct scim_members_change *changes, size_t n_changes,
+                               struct scim_resource *out, struct scim_members_report *report,
+                               const struct scim_audit_entry *audit, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    char *text = doc ? doc_text(doc) : NULL;
+    int64_t now = scim_time_now_ms();
+    struct conn *c = scim_sqlite_conn_get(s);
+    struct gw g = {.c = c, .tenant = tenant, .skip_unknown = -1, .err = err};
+    struct scim_resource stored = {0};
+    int rc = 0;
+    if (doc && !text) {
+        rc = scim_err_internal(err, "store: group document is not an encodable JSON object");
+        goto out;
+    }
+    rc = scim_sqlite_begin(c, err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_GROUP_ROW, tenant, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    if (bind_text(q, 2, id)) {
+        rc = scim_sqlite_fail(c, "bind", err);
+        goto out;
+    }
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        rc = scim_err_set(err, 404, NULL, "Resource %.100s not found", id);
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        rc = scim_sqlite_fail(c, "read group", err);
+        goto out;
+    }
+    g.group_rowid = sqlite3_column_int64(q, 0);
+    int64_t version = sqlite3_column_int64(q, 1);
+    sqlite3_reset(q);
+    if (expected_version >= 0 && version != expected_version) {
+        rc = scim_err_set(err, 412, NULL,
+                          "The resource was modified (version %" PRId64 "); fetch it again",
+                          version);
+        goto out;
+    }
+    if (doc) {
+        size_t ext_len, name_len;
+        const char *ext = doc_string(doc, "externalId", &ext_len);
+        const char *name = doc_string(doc, "displayName", &name_len);
+        rc = check_name(c, tenant, doc, g.group_rowid, err);
+        if (rc)
+            goto out;
+        q = scim_sqlite_stmt(c, SQL_GROUP_UPDATE, err);
+        if (!q) {
+            rc = SCIM_ERR;
+            goto out;
+        }
+        if (bind_i64(q, 1, g.group_rowid) || bind_textn(q, 2, ext, ext_len) ||
+            bind_textn(q, 3, name, name_len) || bind_i64(q, 4, now) || bind_text(q, 5, text)) {
+            rc = scim_sqlite_fail(c, "bind", err);
+            goto out;
+        }
+        rc = step_done(c, q, "update group", err);
+        if (rc)
+            goto out;
+    }
+    rc = apply_changes(&g, changes, n_changes);
+    if (rc)
+        goto out;
+    if (!doc && (g.rep.added || g.rep.removed)) {
+        q = scim_sqlite_stmt(c, SQL_GROUP_TOUCH, err);
+        if (!q) {
+            rc = SCIM_ERR;
+            goto out;
+        }
+        if (bind_i64(q, 1, g.group_rowid) || bind_i64(q, 2, now)) {
+            rc = scim_sqlite_fail(c, "bind", err);
+            goto out;
+        }
+        rc = step_done(c, q, "bump group version", err);
+        if (rc)
+            goto out;
+    }
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "Group", id, err);
+        if (rc)
+            goto out;
+    }
+    if (out) {
+        rc = read_row(c, g.group_rowid, &stored, err);
+        if (rc)
+            goto out;
+    }
+    rc = scim_sqlite_commit(c, err);
+    if (rc)
+        goto out;
+    if (out) {
+        *out = stored;
+        memset(&stored, 0, sizeof(stored));
+    }
+    report_take(&g, report);
+out:
+    scim_resource_clear(&stored);
+    scim_members_report_clear(&g.rep);
+    scim_sqlite_conn_put(s, c);
+    scim_free(text);
+    return rc;
+}
+
+/* ---- rendering: members, groups, roles ----------------------------------------------------- */
+
+/* The rowid of the live resource (tenant, type, id), or 0 when there is none. */
+static int rowid_of(struct conn *c, const struct scim_tenant *tenant, const char *rt_name,
+                    const char *id, int64_t *rowid, struct scim_err *err)
+{
+    sqlite3_stmt *q = tenant_stmt(c, SQL_ROWID_OF, tenant, err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_text(q, 2, rt_name) || bind_text(q, 3, id))
+        return scim_sqlite_fail(c, "bind", err);
+    int step = sqlite3_step(q);
+    *rowid = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return scim_sqlite_fail(c, "find resource", err);
+    sqlite3_reset(q);
+    return 0;
+}
+
+/* Runs one of the statements that take (tenant, rowid) and returns rows about memberships. */
+static sqlite3_stmt *membership_stmt(struct conn *c, const char *sql,
+                                     const struct scim_tenant *tenant, int64_t rowid,
+                                     struct scim_err *err)
+{
+    sqlite3_stmt *q = tenant_stmt(c, sql, tenant, err);
+    if (q && bind_i64(q, 2, rowid)) {
+        scim_sqlite_fail(c, "bind", err);
+        return NULL;
+    }
+    if (q)
+        atomic_fetch_add(&membership_reads, 1);
+    return q;
+}
+
+/* *out: new array of {value, type, display} for the members of the group at rowid. */
+static int read_members(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+                        json_t **out, struct scim_err *err)
+{
+    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_MEMBERS, tenant, rowid, err);
+    if (!q)
+        return SCIM_ERR;
+    json_t *members = json_array();
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *m = json_object();
+        json_object_set_new(m, "value", scim_sqlite_column_text(q, 0));
+        json_object_set_new(m, "type", scim_sqlite_column_text(q, 1));
+        if (sqlite3_column_type(q, 2) == SQLITE_TEXT)
+            json_object_set_new(m, "display", scim_sqlite_column_text(q, 2));
+        json_array_append_new(members, m);
+    }
+    if (step != SQLITE_DONE) {
+        json_decref(members);
+        return scim_sqlite_fail(c, "read members", err);
+    }
+    *out = members;
+    return 0;
+}
+
+/* *out: new array of {value, display, type direct|indirect}: the groups of the member at rowid. */
+static int read_groups(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+                       json_t **out, struct scim_err *err)
+{
+    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_GROUPS, tenant, rowid, err);
+    if (!q)
+        return SCIM_ERR;
+    json_t *groups = json_array();
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *g = json_object();
+        json_object_set_new(g, "value", scim_sqlite_column_text(q, 0));
+        if (sqlite3_column_type(q, 1) == SQLITE_TEXT)
+            json_object_set_new(g, "display", scim_sqlite_column_text(q, 1));
+        json_object_set_new(g, "type",
+                            json_string(sqlite3_column_int(q, 2) ? "direct" : "indirect"));
+        json_array_append_new(groups, g);
+    }
+    if (step != SQLITE_DONE) {
+        json_decref(groups);
+        return scim_sqlite_fail(c, "read groups", err);
+    }
+    *out = groups;
+    return 0;
+}
+
+/*
+ * *out: the effective roles (scim_roles_effective, new reference) of the user at rowid whose
+ * document is doc, with the tenant's default role default_role.
+ */
+static int read_roles(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+                      const char *default_role, const json_t *doc, json_t **out,
+                      struct scim_err *err)
+{
+    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_GRANTS, tenant, rowid, err);
+    if (!q)
+        return SCIM_ERR;
+    /* The row texts are copied into a JSON array that owns them while the grants point in. */
+    json_t *rows = json_array();
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        json_array_append_new(rows, json_pack("[o,o,I]", scim_sqlite_column_text(q, 0),
+                                              scim_sqlite_column_text(q, 1),
+                                              (json_int_t)sqlite3_column_int64(q, 2)));
+    if (step != SQLITE_DONE) {
+        json_decref(rows);
+        return scim_sqlite_fail(c, "read role grants", err);
+    }
+    size_t n = json_array_size(rows);
+    struct scim_role_grant *grants = n ? scim_calloc(n, sizeof(*grants)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *row = json_array_get(rows, i);
+        grants[i].role = json_string_value(json_array_get(row, 0));
+        grants[i].group_id = json_string_value(json_array_get(row, 1));
+        grants[i].priority = json_integer_value(json_array_get(row, 2));
+    }
+    *out = scim_roles_effective(default_role, grants, n, doc);
+    scim_free(grants);
+    json_decref(rows);
+    return 0;
+}
+
+/* Reads the tenant's default role into buf ("viewer" unless configured; "" for none). */
+static int default_role(struct conn *c, const struct scim_tenant *tenant, char *buf, size_t size,
+                        struct scim_err *err)
+{
+    return setting_get(c, tenant, SCIM_SETTING_DEFAULT_ROLE, SCIM_ROLE_DEFAULT, buf, size, err);
+}
+
+static int sqlite_derive(struct scim_store *st, const struct scim_tenant *tenant,
+                         const char *rt_name, const char *const *ids, json_t *const *docs, size_t n,
+                         unsigned what, struct scim_err *err)
+{
+    bool group = strcmp(rt_name, "Group") == 0, user = strcmp(rt_name, "User") == 0;
+    unsigned w = what & (group  ? SCIM_DERIVE_MEMBERS
+                         : user ? (SCIM_DERIVE_GROUPS | SCIM_DERIVE_ROLES)
+                                : 0u);
+    if (!w || n == 0)
+        return 0;
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    char def[SCIM_ROLE_MAX + 1] = "";
+    int rc = begin_read(c, err);
+    if (rc == 0 && (w & SCIM_DERIVE_ROLES))
+        rc = default_role(c, tenant, def, sizeof(def), err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int64_t rowid = 0;
+        json_t *value = NULL;
+        rc = rowid_of(c, tenant, rt_name, ids[i], &rowid, err);
+        if (rc || rowid == 0)
+            continue;
+        if (w & SCIM_DERIVE_MEMBERS) {
+            rc = read_members(c, tenant, rowid, &value, err);
+            if (rc == 0 && json_array_size(value) > 0)
+                set_before_meta(docs[i], "members", json_incref(value));
+            json_decref(value);
+            value = NULL;
+        }
+        if (rc == 0 && (w & SCIM_DERIVE_GROUPS)) {
+            rc = read_groups(c, tenant, rowid, &value, err);
+            if (rc == 0 && json_array_size(value) > 0)
+                set_before_meta(docs[i], "groups", json_incref(value));
+            json_decref(value);
+            value = NULL;
+        }
+        if (rc == 0 && (w & SCIM_DERIVE_ROLES)) {
+            rc = read_roles(c, tenant, rowid, def, docs[i], &value, err);
+            if (rc == 0)
+                scim_roles_merge(docs[i], value);
+            json_decref(value);
+        }
+    }
+    if (rc == 0)
+        rc = scim_sqlite_commit(c, err);
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+static int sqlite_user_roles(struct scim_store *st, const struct scim_tenant *tenant,
+                             const char *id, json_t **out, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    char def[SCIM_ROLE_MAX + 1] = "";
+    json_t *doc = NULL, *effective = NULL;
+    int rc = begin_read(c, err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_USER_ROW, tenant, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    if (bind_text(q, 2, id)) {
+        rc = scim_sqlite_fail(c, "bind", err);
+        goto out;
+    }
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE) {
+        rc = scim_err_set(err, 404, NULL, "User %.100s not found", id);
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        rc = scim_sqlite_fail(c, "read user", err);
+        goto out;
+    }
+    int64_t rowid = sqlite3_column_int64(q, 0);
+    const char *text = (const char *)sqlite3_column_text(q, 1);
+    doc = text ? json_loadb(text, (size_t)sqlite3_column_bytes(q, 1), JSON_ALLOW_NUL, NULL) : NULL;
+    sqlite3_reset(q);
+    rc = default_role(c, tenant, def, sizeof(def), err);
+    if (rc)
+        goto out;
+    rc = read_roles(c, tenant, rowid, def, doc, &effective, err);
+    if (rc)
+        goto out;
+    rc = scim_sqlite_commit(c, err);
+    if (rc)
+        goto out;
+    *out = effective;
+    effective = NULL;
+out:
+    json_decref(effective);
+    json_decref(doc);
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+/* ---- role mappings --------------------------------------------------------------------------- */
+
+/* A group named by id or displayName, resolved inside the caller's transaction. */
+struct named_group {
+    int64_t rowid;
+    char id[40];
+};
+
+static int group_resolve(struct conn *c, const struct scim_tenant *tenant, const char *group,
+                         struct named_group *out, struct scim_err *err)
+{
+    sqlite3_stmt *q = tenant_stmt(c, SQL_GROUP_RESOLVE, tenant, err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_text(q, 2, group))
+        return scim_sqlite_fail(c, "bind", err);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_DONE)
+        return scim_err_set(err, 404, NULL,
+                            "No group of this tenant has the id or displayName '%.200s'", group);
+    if (step != SQLITE_ROW)
+        return scim_sqlite_fail(c, "find group", err);
+    out->rowid = sqlite3_column_int64(q, 0);
+    scim_sqlite_copy_column(out->id, sizeof(out->id), q, 1);
+    sqlite3_reset(q);
+    return 0;
+}
+
+/*
+ * *out: new array of mappings {group, displayName, roles, priority} of the tenant, or of the one
+ * group at rowid (0: all), read inside the caller's transaction.
+ */
+static int mappings_read(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+                         json_t **out, struct scim_err *err)
+{
+    sqlite3_stmt *q = tenant_stmt(c, SQL_MAPPING_LIST, tenant, err);
+    if (!q)
+        return SCIM_ERR;
+    if (rowid ? bind_i64(q, 2, rowid) : sqlite3_bind_null(q, 2))
+        return scim_sqlite_fail(c, "bind", err);
+    json_t *list = json_array();
+    json_t *cur = NULL;
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *gid = (const char *)sqlite3_column_text(q, 0);
+        if (!cur || strcmp(json_string_value(json_object_get(cur, "group")), gid ? gid : "") != 0) {
+            cur = json_object();
+            json_object_set_new(cur, "group", scim_sqlite_column_text(q, 0));
+            json_object_set_new(cur, "displayName", scim_sqlite_column_text(q, 1));
+            json_object_set_new(cur, "roles", json_array());
+            json_object_set_new(cur, "priority", json_integer(sqlite3_column_int64(q, 3)));
+            json_array_append_new(list, cur);
+        }
+        json_array_append_new(json_object_get(cur, "roles"), scim_sqlite_column_text(q, 2));
+    }
+    if (step != SQLITE_DONE) {
+        json_decref(list);
+        return scim_sqlite_fail(c, "list role mappings", err);
+    }
+    *out = list;
+    return 0;
+}
+
+static int sqlite_role_mapping_set(struct scim_store *st, const struct scim_tenant *tenant,
+                                   const char *group, const char *const *roles, size_t n,
+                                   int64_t priority, json_t **out,
+                                   const struct scim_audit_entry *audit, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    struct named_group g;
+    json_t *list = NULL;
+    int rc = scim_sqlite_begin(c, err);
+    if (rc)
+        goto out;
+    rc = group_resolve(c, tenant, group, &g, err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_MAPPING_DELETE, tenant, err);
+    if (!q || bind_i64(q, 2, g.rowid)) {
+        rc = q ? scim_sqlite_fail(c, "bind", err) : SCIM_ERR;
+        goto out;
+    }
+    rc = step_done(c, q, "delete role mapping", err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        q = tenant_stmt(c, SQL_MAPPING_INSERT, tenant, err);
+        if (!q || bind_i64(q, 2, g.rowid) || bind_text(q, 3, roles[i]) ||
+            bind_i64(q, 4, priority)) {
+            rc = q ? scim_sqlite_fail(c, "bind", err) : SCIM_ERR;
+            goto out;
+        }
+        rc = step_done(c, q, "insert role mapping", err);
+    }
+    if (rc)
+        goto out;
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "RoleMapping", g.id, err);
+        if (rc)
+            goto out;
+    }
+    if (out) {
+        rc = mappings_read(c, tenant, g.rowid, &list, err);
+        if (rc)
+            goto out;
+    }
+    rc = scim_sqlite_commit(c, err);
+    if (rc)
+        goto out;
+    if (out) {
+        *out = json_incref(json_array_get(list, 0));
+        if (!*out)
+            *out = json_pack("{s:s,s:n,s:[],s:I}", "group", g.id, "displayName", "roles",
+                             "priority", (json_int_t)priority);
+    }
+out:
+    json_decref(list);
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+static int sqlite_role_mapping_remove(struct scim_store *st, const struct scim_tenant *tenant,
+                                      const char *group, const struct scim_audit_entry *audit,
+                                      struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    struct named_group g;
+    int rc = scim_sqlite_begin(c, err);
+    if (rc)
+        goto out;
+    rc = group_resolve(c, tenant, group, &g, err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_MAPPING_DELETE, tenant, err);
+    if (!q || bind_i64(q, 2, g.rowid)) {
+        rc = q ? scim_sqlite_fail(c, "bind", err) : SCIM_ERR;
+        goto out;
+    }
+    rc = step_done(c, q, "delete role mapping", err);
+    if (rc)
+        goto out;
+    if (sqlite3_changes(scim_sqlite_conn_db(c)) == 0) {
+        rc = scim_err_set(err, 404, NULL, "Group '%.200s' has no role mapping", group);
+        goto out;
+    }
+    if (audit) {
+        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "RoleMapping", g.id, err);
+        if (rc)
+            goto out;
+    }
+    rc = scim_sqlite_commit(c, err);
+out:
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+static int sqlite_role_mapping_list(struct scim_store *st, const struct scim_tenant *tenant,
+                                    json_t **out, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    json_t *list = NULL;
+    int rc = mappings_read(c, tenant, 0, &list, err);
+    if (rc == 0)
+        *out = list;
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+/* ---- tenant settings ------------------------------------------------------------------------ */
+
+static int sqlite_tenant_setting_set(struct scim_store *st, const struct scim_tenant *tenant,
+                                     const char *name, const char *value, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    int rc = scim_sqlite_begin(c, err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *q = tenant_stmt(c, value ? SQL_SETTING_SET : SQL_SETTING_DELETE, tenant, err);
+    if (!q || bind_text(q, 2, name) || (value && bind_text(q, 3, value))) {
+        rc = q ? scim_sqlite_fail(c, "bind", err) : SCIM_ERR;
+        goto out;
+    }
+    int step = sqlite3_step(q);
+    if (step == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        rc = scim_err_set(err, 404, NULL, "Tenant '%.64s' not found", tenant->name);
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        rc = scim_sqlite_fail(c, "write tenant setting", err);
+        goto out;
+    }
+    rc = scim_sqlite_commit(c, err);
+out:
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+static int sqlite_tenant_settings(struct scim_store *st, const struct scim_tenant *tenant,
+                                  json_t **out, struct scim_err *err)
+{
+    struct sqlite_store *s = scim_sqlite_store(st);
+    struct conn *c = scim_sqlite_conn_get(s);
+    json_t *settings = json_object();
+    int rc = 0;
+    sqlite3_stmt *q = tenant_stmt(c, SQL_SETTINGS_LIST, tenant, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        if (name)
+            json_object_set_new(settings, name, scim_sqlite_column_text(q, 1));
+    }
+    if (step != SQLITE_DONE) {
+        rc = scim_sqlite_fail(c, "list tenant settings", err);
+        goto out;
+    }
+    *out = settings;
+    settings = NULL;
+out:
+    json_decref(settings);
+    scim_sqlite_conn_put(s, c);
+    return rc;
+}
+
+/* ---- deletes ----------------------------------------------------------------------------- */
+
+int scim_sqlite_groups_on_delete(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+                                 int64_t now_ms, struct scim_err *err)
+{
+    static const char *const sql[] = {SQL_PARENTS_TOUCH, SQL_MEMBER_OF_DELETE,
+                                      SQL_MEMBER_DELETE_ALL, SQL_MAPPING_DELETE};
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        sqlite3_stmt *q = tenant_stmt(c, sql[i], tenant, err);
+        if (!q)
+            return SCIM_ERR;
+        if (bind_i64(q, 2, rowid) || (i == 0 && bind_i64(q, 3, now_ms)))
+            return scim_sqlite_fail(c, "bind", err);
+        int rc = step_done(c, q, "remove memberships", err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+const struct scim_store_group_ops scim_sqlite_group_ops = {
+    .group_create = sqlite_group_create,
+    .group_modify = sqlite_group_modify,
+    .derive = sqlite_derive,
+    .user_roles = sqlite_user_roles,
+    .role_mapping_set = sqlite_role_mapping_set,
+    .role_mapping_remove = sqlite_role_mapping_remove,
+    .role_mapping_list = sqlite_role_mapping_list,
+    .tenant_setting_set = sqlite_tenant_setting_set,
+    .tenant_settings = sqlite_tenant_settings,
+};
