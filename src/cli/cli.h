@@ -29,6 +29,10 @@ struct scimctl_command {
 
 int scimctl_tenant_create(struct scimctl *ctl, int argc, char **argv);
 int scimctl_tenant_list(struct scimctl *ctl, int argc, char **argv);
+int scimctl_tenant_set(struct scimctl *ctl, int argc, char **argv);
+int scimctl_rolemap_set(struct scimctl *ctl, int argc, char **argv);
+int scimctl_rolemap_list(struct scimctl *ctl, int argc, char **argv);
+int scimctl_rolemap_remove(struct scimctl *ctl, int argc, char **argv);
 int scimctl_token_create(struct scimctl *ctl, int argc, char **argv);
 int scimctl_token_list(struct scimctl *ctl, int argc, char **argv);
 int scimctl_token_revoke(struct scimctl *ctl, int argc, char **argv);

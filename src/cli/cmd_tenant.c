@@ -1,11 +1,14 @@
 /*
- * cmd_tenant — scimctl tenant create|list. A tenant is the isolation boundary: every token
- * belongs to one, and every resource a token touches is that tenant's.
+ * cmd_tenant — scimctl tenant create|list|set. A tenant is the isolation boundary: every token
+ * belongs to one, and every resource a token touches is that tenant's. `tenant set` changes a
+ * tenant's settings (default_role, unknown_members; roles.h, docs/GROUPS_AND_ROLES.md).
  */
 #include "cli.h"
 
 #include "mem.h"
 #include "json.h"
+#include "roles.h"
+#include "store_groups.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -55,5 +58,44 @@ int scimctl_tenant_list(struct scimctl *ctl, int argc, char **argv)
         }
     }
     json_decref(list);
+    return 0;
+}
+
+int scimctl_tenant_set(struct scimctl *ctl, int argc, char **argv)
+{
+    if (argc < 3 || strncmp(argv[1], "--", 2) == 0)
+        return scimctl_fail(
+            2, "usage: scimctl tenant set NAME key=value... (keys: " SCIM_SETTING_DEFAULT_ROLE
+               ", " SCIM_SETTING_UNKNOWN_MEMBERS ")");
+    struct scim_tenant tenant;
+    struct scim_err err;
+    scim_err_clear(&err);
+    if (scim_store_tenant_get(ctl->store, argv[1], &tenant, &err) < 0)
+        return scimctl_fail(1, "%s", err.detail);
+    /* Every pair is checked before anything is written. */
+    for (int i = 2; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0)
+            continue;
+        const char *eq = strchr(argv[i], '=');
+        if (!eq)
+            return scimctl_fail(2, "'%s' is not key=value", argv[i]);
+        char *key = scim_strndup(argv[i], (size_t)(eq - argv[i]));
+        int rc = scim_tenant_setting_check(key, eq + 1, &err);
+        scim_free(key);
+        if (rc < 0)
+            return scimctl_fail(2, "%s", err.detail);
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) == 0)
+            continue;
+        const char *eq = strchr(argv[i], '=');
+        char *key = scim_strndup(argv[i], (size_t)(eq - argv[i]));
+        int rc = scim_store_tenant_setting_set(ctl->store, &tenant, key, eq + 1, &err);
+        if (rc == 0)
+            printf("%s: %s = '%s'\n", tenant.name, key, eq + 1);
+        scim_free(key);
+        if (rc < 0)
+            return scimctl_fail(1, "%s", err.detail);
+    }
     return 0;
 }

@@ -14,6 +14,12 @@
 static const struct scimctl_command commands[] = {
     {"tenant", "create", scimctl_tenant_create, "tenant create NAME"},
     {"tenant", "list", scimctl_tenant_list, "tenant list"},
+    {"tenant", "set", scimctl_tenant_set,
+     "tenant set NAME default_role=ROLE|unknown_members=reject|skip..."},
+    {"role-map", "set", scimctl_rolemap_set,
+     "role-map set [--tenant T] --group G --role R [--role R]... [--priority N] [--json]"},
+    {"role-map", "list", scimctl_rolemap_list, "role-map list [--tenant T] [--json]"},
+    {"role-map", "remove", scimctl_rolemap_remove, "role-map remove [--tenant T] --group G"},
     {"token", "create", scimctl_token_create,
      "token create --tenant T --description D --expires-in-days N [--scope S]... [--quiet]"},
     {"token", "list", scimctl_token_list, "token list [--tenant T]"},
