@@ -3,6 +3,10 @@
  * case-insensitively), '*' (any one segment, captured into req->params) and '{rt}' (a resource
  * type endpoint such as "Users", captured into req->route_data). User and Group are rows of the
  * resource-type table, so one set of routes serves every resource type.
+ * Per matched route, in order: the body's media type (415), the failed-authentication limit of
+ * the client address (429, ratelimit.h), authentication (401, counted against the address), the
+ * tenant's request rate (429), scopes (403: ROUTE_READ scim or scim:read, ROUTE_WRITE scim,
+ * ROUTE_ADMIN admin), and the audit fields of the request (resource type and id).
  */
 #include "router.h"
 

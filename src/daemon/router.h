@@ -1,7 +1,8 @@
 /*
  * router — the route table (method, path pattern, handler, flags) and dispatch: pattern match,
  * 405 with Allow for a known path and wrong method, one SCIM 404 for anything unclaimed,
- * authentication and scope checks for routes that need them, then the handler.
+ * media type, abuse limits (ratelimit.h), authentication and scope checks for routes that need
+ * them, then the handler.
  * Owns: the table. Must not: contain endpoint logic.
  */
 #ifndef SCIM_ROUTER_H
