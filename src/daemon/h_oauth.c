@@ -29,6 +29,8 @@
 #define MAX_PARAMS 16
 #define JSON_TYPE "application/json; charset=utf-8"
 #define SECRET_MAX 256
+/* The size of struct scim_client_record.id: a longer client_id is unknown. */
+#define CLIENT_ID_MAX 48
 
 /* One decoded form parameter (owned strings). */
 struct param {
@@ -315,11 +317,11 @@ int scim_h_oauth_token(struct scim_request *req, struct scim_err *err)
                                  "client_secret, or HTTP Basic.");
         goto out;
     }
-    if (strlen(client_id) > 64 || strlen(secret) > SECRET_MAX) {
+    if (strlen(client_id) >= CLIENT_ID_MAX || strlen(secret) > SECRET_MAX) {
         rc = invalid_client(req, "Client authentication failed: unknown client or wrong secret.");
         goto out;
     }
-    snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", client_id);
+    snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%.47s", client_id);
     struct scim_client_record client;
     const char *failure = authenticate(req, client_id, secret, &client);
     if (failure) {
