@@ -607,9 +607,15 @@ static int plan_path_op(const struct scim_resource_type *rt, struct plan *plan, 
     return rc;
 }
 
-/* Classifies one operation without a path: its value is an object of attributes. */
+/*
+ * Classifies one operation without a path: its value is an object of attributes. Okta renames a
+ * group with {"op": "replace", "value": {"id": "<the group's id>", "displayName": "..."}}: an "id"
+ * equal to the group's own (group_id) changes nothing and is dropped instead of failing as a
+ * write of a readOnly attribute; any other id is left for the engine to refuse.
+ */
 static int plan_value_op(struct plan *plan, const json_t *op, const char *name, enum op_kind kind,
-                         const json_t *value, const char *where, struct scim_err *err)
+                         const json_t *value, const char *group_id, const char *where,
+                         struct scim_err *err)
 {
     if (!json_is_object(value) || kind == OP_REMOVE) {
         plan->slow = true;
@@ -619,16 +625,20 @@ static int plan_value_op(struct plan *plan, const json_t *op, const char *name, 
     json_t *rest = json_object();
     const char *key;
     json_t *v;
+    bool echo = false;
     json_object_foreach ((json_t *)value, key, v) {
         if (strcasecmp(key, "members") == 0)
             members = v;
         else if (other_members_key(key))
             plan->slow = true;
+        else if (strcasecmp(key, "id") == 0 && json_is_string(v) &&
+                 strcmp(json_string_value(v), group_id) == 0)
+            echo = true;
         else
             json_object_set(rest, key, v);
     }
     int rc = 0;
-    if (!members)
+    if (!members && !echo)
         json_array_append(plan->doc_ops, (json_t *)op);
     else if (json_object_size(rest) > 0)
         json_array_append_new(plan->doc_ops, json_pack("{s:s,s:O}", "op", name, "value", rest));
@@ -644,7 +654,7 @@ static int plan_value_op(struct plan *plan, const json_t *op, const char *name, 
  * the wrong shape are a 400 here.
  */
 static int plan_build(const struct scim_resource_type *rt, const json_t *body, size_t max_ops,
-                      struct plan *plan, struct scim_err *err)
+                      const char *group_id, struct plan *plan, struct scim_err *err)
 {
     memset(plan, 0, sizeof(*plan));
     plan->doc_ops = json_array();
@@ -676,7 +686,7 @@ static int plan_build(const struct scim_resource_type *rt, const json_t *body, s
         const json_t *value = scim_json_get_ci(op, "value");
         int rc = path && !json_is_null(path)
                      ? plan_path_op(rt, plan, op, kind, path, value, where, err)
-                     : plan_value_op(plan, op, name, kind, value, where, err);
+                     : plan_value_op(plan, op, name, kind, value, group_id, where, err);
         if (rc < 0)
             return rc;
         if (plan->slow)
@@ -869,7 +879,8 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     rc = scim_dialect_normalize_patch(rt, NULL, body, &normalized, &req->dialect, err);
     if (rc < 0)
         goto out;
-    rc = plan_build(rt, normalized, (size_t)req->ctx->cfg->patch_max_operations, &plan, err);
+    rc = plan_build(rt, normalized, (size_t)req->ctx->cfg->patch_max_operations, req->params[0],
+                    &plan, err);
     if (rc < 0)
         goto out;
     if (plan.slow)

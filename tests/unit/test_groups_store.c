@@ -5,12 +5,16 @@
  * type checks, nested groups expanded recursively (direct and indirect), cycle detection,
  * deletes that remove membership rows, effective roles from group mappings (the Veza rule: a
  * role persists while any group grants it), role mappings by id or displayName, tenant
- * settings, tenant isolation, and that rendering without members reads no membership row.
+ * settings, tenant isolation, that rendering without members reads no membership row, and that
+ * the handlers ask for membership rows only when the projection keeps what they give
+ * (scim_derive_wanted in h_groups.c).
  * Each test gets a fresh database in its own temporary directory.
  * Owns: nothing but its fixtures. Must not: depend on the daemon.
  */
 #include "err.h"
 #include "filter.h"
+#include "handlers.h"
+#include "list.h"
 #include "mem.h"
 #include "resource.h"
 #include "roles.h"
@@ -725,6 +729,42 @@ static void test_groups_store_display_name_filter_is_indexed(void **state)
     scim_filter_free(flt);
 }
 
+/* What the handlers derive for a projection: nothing from membership rows unless it is shown. */
+static void test_groups_store_projection_decides_what_is_read(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *rt, *attributes, *excluded;
+        unsigned want;
+    } cases[] = {
+        {"Group", NULL, NULL, SCIM_DERIVE_MEMBERS},
+        {"Group", NULL, "members", 0},
+        {"Group", NULL, "MEMBERS,externalId", 0},
+        {"Group", NULL, "members.display", SCIM_DERIVE_MEMBERS},
+        {"Group", "displayName", NULL, 0},
+        {"Group", "members.value", NULL, SCIM_DERIVE_MEMBERS},
+        {"User", NULL, NULL, SCIM_DERIVE_GROUPS | SCIM_DERIVE_ROLES},
+        {"User", NULL, "groups", SCIM_DERIVE_ROLES},
+        {"User", NULL, "groups,roles", 0},
+        {"User", "userName", NULL, 0},
+        {"User", "roles.value", NULL, SCIM_DERIVE_ROLES},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct scim_resource_type *rt = scim_resource_type_find(cases[i].rt);
+        struct scim_projection p;
+        struct scim_err err;
+        assert_int_equal(
+            scim_projection_parse(rt, cases[i].attributes, cases[i].excluded, &p, &err), 0);
+        if (scim_derive_wanted(rt, &p) != cases[i].want)
+            fail_msg("case %zu: %s attributes=%s excludedAttributes=%s", i, cases[i].rt,
+                     cases[i].attributes ? cases[i].attributes : "",
+                     cases[i].excluded ? cases[i].excluded : "");
+        scim_projection_clear(&p);
+    }
+    assert_int_equal(scim_derive_wanted(scim_resource_type_find("Group"), NULL),
+                     SCIM_DERIVE_MEMBERS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -747,6 +787,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_store_display_name_filter_is_indexed, setup,
                                         teardown),
+        cmocka_unit_test(test_groups_store_projection_decides_what_is_read),
     };
     return cmocka_run_group_tests_name("test_groups_store", tests, NULL, NULL);
 }
