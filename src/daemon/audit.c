@@ -4,7 +4,8 @@
  * time and appends them with scim_store_audit_append in one transaction (so reads and failures
  * cost the request a mutex and a copy, never a database write of its own), sequence numbers so
  * that scim_audit_log_flush can wait for exactly what was queued before it, and retention
- * pruning on the same thread, at start and every PRUNE_INTERVAL_MS.
+ * pruning on the same thread, at start and every PRUNE_INTERVAL_MS, in slices of PRUNE_SLICE
+ * rows with the queue served in between (a large backlog never stalls requests).
  * Rows queued but not yet written when the process is killed (SIGKILL) are lost; a clean stop
  * writes them all. Rows of successful writes never go through the queue (see audit.h).
  * Must not: block a request for longer than a full queue takes to drain, or log a row's diff.
@@ -28,6 +29,8 @@
 #define QUEUE_CAP 4096
 #define BATCH 256
 #define PRUNE_INTERVAL_MS (60LL * 60 * 1000)
+/* Rows a pruning pass deletes before the writer looks at its queue again. */
+#define PRUNE_SLICE 2000
 #define DAY_MS (24LL * 60 * 60 * 1000)
 /* Expired OAuth access tokens are deleted this long after they expire. */
 #define TOKEN_GRACE_MS DAY_MS
@@ -255,6 +258,11 @@ struct scim_audit_log {
     uint64_t queued_seq;  /* rows ever queued */
     uint64_t written_seq; /* rows ever taken and finished (written or failed) */
     bool stopping;
+    /* Retention: a pass in progress, its cut-offs, its count; the first pass done (flush waits
+     * for it, so that a search never sees rows past retention). */
+    bool pruning;
+    bool pruned_once;
+    int64_t prune_audit_before, prune_tokens_before, pruned_rows;
 };
 
 /* Appends a string to the block being built; returns the offset, or -1 for NULL. */
@@ -305,75 +313,111 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Deletes rows past retention and long-expired OAuth access tokens; failures are logged. */
-static void prune(struct scim_audit_log *log)
+/* Starts a pruning pass: rows past retention, OAuth access tokens expired a day ago. */
+static void prune_begin(struct scim_audit_log *log)
+{
+    int64_t now = scim_time_now_ms();
+    log->pruning = true;
+    log->pruned_rows = 0;
+    log->prune_audit_before = log->retention_days > 0 ? now - log->retention_days * DAY_MS : 0;
+    log->prune_tokens_before = now - TOKEN_GRACE_MS;
+}
+
+/* Runs one slice of the pass (called without the lock); true when the pass is over. Failures
+ * are logged and end the pass (the next one retries). */
+static bool prune_slice(struct scim_audit_log *log)
 {
     struct scim_err err;
     scim_err_clear(&err);
-    int64_t now = scim_time_now_ms();
-    int64_t audit_before = log->retention_days > 0 ? now - log->retention_days * DAY_MS : 0;
     int64_t deleted = 0;
-    if (scim_store_audit_prune(log->store, audit_before, now - TOKEN_GRACE_MS, &deleted, &err) < 0)
+    if (scim_store_audit_prune(log->store, log->prune_audit_before, log->prune_tokens_before,
+                               PRUNE_SLICE, &deleted, &err) < 0) {
         scim_log(SCIM_LOG_ERROR, "audit: pruning failed: %s", err.detail);
-    else if (deleted > 0)
-        scim_log(SCIM_LOG_INFO, "audit: pruned %lld rows older than %lld days", (long long)deleted,
-                 (long long)log->retention_days);
+        return true;
+    }
+    log->pruned_rows += deleted;
+    if (deleted < PRUNE_SLICE && log->pruned_rows > 0)
+        scim_log(SCIM_LOG_INFO,
+                 "audit: pruned %lld rows (audit past %lld days, expired access "
+                 "tokens)",
+                 (long long)log->pruned_rows, (long long)log->retention_days);
+    return deleted < PRUNE_SLICE;
 }
 
+/* Writes up to BATCH queued rows (called with the lock held; drops it while writing). */
+static void write_batch(struct scim_audit_log *log)
+{
+    struct scim_audit_entry batch[BATCH];
+    char *strings[BATCH];
+    size_t n = 0;
+    while (log->count > 0 && n < BATCH) {
+        struct queued *q = &log->ring[log->head];
+        batch[n] = q->e;
+        strings[n] = q->strings;
+        q->strings = NULL;
+        n++;
+        log->head = (log->head + 1) % QUEUE_CAP;
+        log->count--;
+    }
+    pthread_cond_broadcast(&log->space);
+    pthread_mutex_unlock(&log->lock);
+    struct scim_err err;
+    scim_err_clear(&err);
+    if (scim_store_audit_append(log->store, batch, n, &err) < 0)
+        scim_log(SCIM_LOG_ERROR, "audit: %zu rows could not be written: %s", n, err.detail);
+    for (size_t i = 0; i < n; i++)
+        scim_free(strings[i]);
+    pthread_mutex_lock(&log->lock);
+    log->written_seq += n;
+    pthread_cond_broadcast(&log->space);
+}
+
+/* Sleeps on the work condition until deadline_ms of the monotonic clock (or a signal). The
+ * condition variable waits on CLOCK_REALTIME; a clock jump only moves the next pruning. */
+static void wait_until(struct scim_audit_log *log, int64_t deadline_ms)
+{
+    int64_t wait_ms = deadline_ms - monotonic_ms();
+    if (wait_ms <= 0)
+        return;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += (time_t)(wait_ms / 1000);
+    deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&log->work, &log->lock, &deadline);
+}
+
+/* The writer: queued rows first, then a slice of pruning when one is due, else sleep. */
 static void *writer_main(void *arg)
 {
     struct scim_audit_log *log = arg;
-    struct scim_audit_entry batch[BATCH];
-    char *strings[BATCH];
     int64_t next_prune = 0;
     pthread_mutex_lock(&log->lock);
     for (;;) {
-        if (log->count == 0 && !log->stopping) {
-            int64_t now = monotonic_ms();
-            if (now >= next_prune) {
-                pthread_mutex_unlock(&log->lock);
-                prune(log);
-                pthread_mutex_lock(&log->lock);
-                next_prune = monotonic_ms() + PRUNE_INTERVAL_MS;
-                continue;
-            }
-            /* Wait for rows, a stop, or the next pruning (CLOCK_REALTIME deadline of the
-             * condition variable; a clock jump only moves the pruning a little). */
-            struct timespec deadline;
-            clock_gettime(CLOCK_REALTIME, &deadline);
-            int64_t wait_ms = next_prune - now;
-            deadline.tv_sec += (time_t)(wait_ms / 1000);
-            deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-            if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&log->work, &log->lock, &deadline);
+        if (log->count > 0) {
+            write_batch(log);
             continue;
         }
-        if (log->count == 0 && log->stopping)
+        if (log->stopping)
             break;
-        size_t n = 0;
-        while (log->count > 0 && n < BATCH) {
-            struct queued *q = &log->ring[log->head];
-            batch[n] = q->e;
-            strings[n] = q->strings;
-            q->strings = NULL;
-            n++;
-            log->head = (log->head + 1) % QUEUE_CAP;
-            log->count--;
+        if (!log->pruning && monotonic_ms() >= next_prune)
+            prune_begin(log);
+        if (log->pruning) {
+            pthread_mutex_unlock(&log->lock);
+            bool over = prune_slice(log);
+            pthread_mutex_lock(&log->lock);
+            if (over) {
+                log->pruning = false;
+                log->pruned_once = true;
+                next_prune = monotonic_ms() + PRUNE_INTERVAL_MS;
+                pthread_cond_broadcast(&log->space);
+            }
+            continue;
         }
-        pthread_cond_broadcast(&log->space);
-        pthread_mutex_unlock(&log->lock);
-        struct scim_err err;
-        scim_err_clear(&err);
-        if (scim_store_audit_append(log->store, batch, n, &err) < 0)
-            scim_log(SCIM_LOG_ERROR, "audit: %zu rows could not be written: %s", n, err.detail);
-        for (size_t i = 0; i < n; i++)
-            scim_free(strings[i]);
-        pthread_mutex_lock(&log->lock);
-        log->written_seq += n;
-        pthread_cond_broadcast(&log->space);
+        wait_until(log, next_prune);
     }
     pthread_mutex_unlock(&log->lock);
     return NULL;
@@ -416,7 +460,7 @@ void scim_audit_log_flush(struct scim_audit_log *log)
     pthread_mutex_lock(&log->lock);
     uint64_t target = log->queued_seq;
     pthread_cond_signal(&log->work);
-    while (log->written_seq < target)
+    while (log->written_seq < target || !log->pruned_once)
         pthread_cond_wait(&log->space, &log->lock);
     pthread_mutex_unlock(&log->lock);
 }

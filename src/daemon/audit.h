@@ -107,7 +107,8 @@ struct scim_audit_log *scim_audit_log_start(struct scim_store *st, int64_t reten
  */
 void scim_audit_log_submit(struct scim_audit_log *log, const struct scim_audit_entry *e);
 
-/* Waits until every row queued before the call has been written (or has failed, logged). */
+/* Waits until every row queued before the call has been written (or has failed, logged), and
+ * the pruning pass at start is over. */
 void scim_audit_log_flush(struct scim_audit_log *log);
 
 /* Writes what is queued, stops the thread and frees log. Safe with NULL. */

@@ -185,8 +185,8 @@ void scim_store_rows_free(struct scim_resource *rows, size_t n)
     scim_free(rows);
 }
 
-int scim_store_audit_append(struct scim_store *st, const struct scim_audit_entry *entries,
-                            size_t n, struct scim_err *err)
+int scim_store_audit_append(struct scim_store *st, const struct scim_audit_entry *entries, size_t n,
+                            struct scim_err *err)
 {
     assert(st && (entries || n == 0));
     if (n == 0)
@@ -203,11 +203,11 @@ int scim_store_audit_query(struct scim_store *st, const struct scim_tenant *tena
     return st->ops->audit_query(st, tenant, query, entries, next_cursor, err);
 }
 
-int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms,
-                           int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err)
+int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms, int64_t tokens_before_ms,
+                           int64_t max_rows, int64_t *deleted, struct scim_err *err)
 {
-    assert(st);
-    return st->ops->audit_prune(st, audit_before_ms, tokens_before_ms, deleted, err);
+    assert(st && max_rows >= 0);
+    return st->ops->audit_prune(st, audit_before_ms, tokens_before_ms, max_rows, deleted, err);
 }
 
 int scim_store_client_insert(struct scim_store *st, const struct scim_client_record *rec,

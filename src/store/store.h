@@ -185,8 +185,9 @@ int scim_store_token_find(struct scim_store *st, const unsigned char hash[SCIM_T
                           struct scim_token_record *out, struct scim_err *err);
 /*
  * Lists tokens (metadata only, never a hash) of one tenant, or of every tenant when tenant is
- * NULL (scimctl only). OAuth access tokens (client_id set) are not listed. *out: new array of objects {id, tenant, description, scopes, hint,
- * created_at, expires_at, revoked_at, last_used_at} with RFC 3339 times or null.
+ * NULL (scimctl only). OAuth access tokens (client_id set) are not listed. *out: new array of
+ * objects {id, tenant, description, scopes, hint, created_at, expires_at, revoked_at, last_used_at}
+ * with RFC 3339 times or null.
  */
 int scim_store_token_list(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
                           struct scim_err *err);
@@ -272,8 +273,8 @@ void scim_store_rows_free(struct scim_resource *rows, size_t n);
  * Appends n audit rows (each with its own tenant_id, 0 = none) in one transaction: all or none.
  * Used for what is not written with a change: reads, failed requests, failed authentication.
  */
-int scim_store_audit_append(struct scim_store *st, const struct scim_audit_entry *entries,
-                            size_t n, struct scim_err *err);
+int scim_store_audit_append(struct scim_store *st, const struct scim_audit_entry *entries, size_t n,
+                            struct scim_err *err);
 
 /* What an audit search asks; zero-initialise and set what applies. */
 struct scim_audit_query {
@@ -299,12 +300,14 @@ int scim_store_audit_query(struct scim_store *st, const struct scim_tenant *tena
                            char **next_cursor, struct scim_err *err);
 
 /*
- * Retention: deletes audit rows older than audit_before_ms (0: none) and OAuth access tokens that
- * expired before tokens_before_ms (0: none), in small transactions so that writers are never held
- * up for long. *deleted (if non-NULL) receives the number of audit rows deleted.
+ * Retention: deletes audit rows older than audit_before_ms (0: none), then OAuth access tokens
+ * that expired before tokens_before_ms (0: none), in small transactions so that writers are never
+ * held up for long, and at most max_rows rows in all (0: no bound), so that a caller can do other
+ * work between calls. *deleted (if non-NULL) receives the number of rows deleted; fewer than
+ * max_rows means nothing due is left.
  */
-int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms,
-                           int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err);
+int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms, int64_t tokens_before_ms,
+                           int64_t max_rows, int64_t *deleted, struct scim_err *err);
 
 /* ---- OAuth 2.0 clients (RFC 6749 §4.4; store_sqlite_audit.c) --------------------------------- */
 

@@ -36,8 +36,7 @@ struct scim_store_ops {
     int (*token_list)(struct scim_store *st, const struct scim_tenant *tenant, json_t **out,
                       struct scim_err *err);
     int (*token_revoke)(struct scim_store *st, const struct scim_tenant *tenant, const char *id,
-                        int64_t now_ms, const struct scim_audit_entry *audit,
-                        struct scim_err *err);
+                        int64_t now_ms, const struct scim_audit_entry *audit, struct scim_err *err);
     int (*token_touch)(struct scim_store *st, const char *id, int64_t now_ms, struct scim_err *err);
 
     int (*resource_create)(struct scim_store *st, const struct scim_tenant *tenant,
@@ -64,7 +63,7 @@ struct scim_store_ops {
                        const struct scim_audit_query *query, json_t **entries, char **next_cursor,
                        struct scim_err *err);
     int (*audit_prune)(struct scim_store *st, int64_t audit_before_ms, int64_t tokens_before_ms,
-                       int64_t *deleted, struct scim_err *err);
+                       int64_t max_rows, int64_t *deleted, struct scim_err *err);
 
     int (*client_insert)(struct scim_store *st, const struct scim_client_record *rec,
                          struct scim_err *err);

@@ -297,13 +297,17 @@ out:
     return rc;
 }
 
-/* Runs a batched DELETE (sql with ?1 the time bound, ?2 the batch size) until a batch deletes
- * fewer than PRUNE_BATCH rows, one transaction per batch; *total counts the rows. */
-static int prune_batches(struct sqlite_store *s, const char *sql, int64_t before_ms, int64_t *total,
-                         struct scim_err *err)
+/*
+ * Runs a batched DELETE (sql with ?1 the time bound, ?2 the batch size), one transaction per
+ * batch, until a batch deletes fewer rows than it may or *budget (rows still allowed; < 0: no
+ * bound) is spent; *total counts the rows deleted.
+ */
+static int prune_batches(struct sqlite_store *s, const char *sql, int64_t before_ms,
+                         int64_t *budget, int64_t *total, struct scim_err *err)
 {
     int rc = 0;
-    for (;;) {
+    while (*budget != 0) {
+        int batch = *budget > 0 && *budget < PRUNE_BATCH ? (int)*budget : PRUNE_BATCH;
         struct conn *c = scim_sqlite_conn_get(s);
         int changes = 0;
         rc = scim_sqlite_begin(c, err);
@@ -311,7 +315,7 @@ static int prune_batches(struct sqlite_store *s, const char *sql, int64_t before
             sqlite3_stmt *q = scim_sqlite_stmt(c, sql, err);
             if (!q)
                 rc = SCIM_ERR;
-            else if (sqlite3_bind_int64(q, 1, before_ms) || sqlite3_bind_int(q, 2, PRUNE_BATCH))
+            else if (sqlite3_bind_int64(q, 1, before_ms) || sqlite3_bind_int(q, 2, batch))
                 rc = scim_sqlite_fail(c, "bind prune", err);
             else if (sqlite3_step(q) != SQLITE_DONE)
                 rc = scim_sqlite_fail(c, "prune", err);
@@ -324,24 +328,27 @@ static int prune_batches(struct sqlite_store *s, const char *sql, int64_t before
         if (rc)
             break;
         *total += changes;
-        if (changes < PRUNE_BATCH)
+        if (*budget > 0)
+            *budget -= changes;
+        if (changes < batch)
             break;
     }
     return rc;
 }
 
 int scim_sqlite_audit_prune(struct scim_store *st, int64_t audit_before_ms,
-                            int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err)
+                            int64_t tokens_before_ms, int64_t max_rows, int64_t *deleted,
+                            struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    int64_t rows = 0, tokens = 0;
+    int64_t total = 0, budget = max_rows > 0 ? max_rows : -1;
     int rc = 0;
     if (audit_before_ms > 0)
-        rc = prune_batches(s, SQL_AUDIT_PRUNE, audit_before_ms, &rows, err);
+        rc = prune_batches(s, SQL_AUDIT_PRUNE, audit_before_ms, &budget, &total, err);
     if (rc == 0 && tokens_before_ms > 0)
-        rc = prune_batches(s, SQL_TOKENS_PRUNE, tokens_before_ms, &tokens, err);
+        rc = prune_batches(s, SQL_TOKENS_PRUNE, tokens_before_ms, &budget, &total, err);
     if (rc == 0 && deleted)
-        *deleted = rows;
+        *deleted = total;
     return rc;
 }
 

@@ -72,7 +72,8 @@ int scim_sqlite_audit_query(struct scim_store *st, const struct scim_tenant *ten
                             const struct scim_audit_query *query, json_t **entries,
                             char **next_cursor, struct scim_err *err);
 int scim_sqlite_audit_prune(struct scim_store *st, int64_t audit_before_ms,
-                            int64_t tokens_before_ms, int64_t *deleted, struct scim_err *err);
+                            int64_t tokens_before_ms, int64_t max_rows, int64_t *deleted,
+                            struct scim_err *err);
 int scim_sqlite_client_insert(struct scim_store *st, const struct scim_client_record *rec,
                               struct scim_err *err);
 int scim_sqlite_client_get(struct scim_store *st, const char *id, struct scim_client_record *out,

@@ -481,15 +481,34 @@ static void test_audit_store_prune(void **state)
     };
     assert_int_equal(scim_store_audit_append(f->st, rows, 3, &err), 0);
     int64_t deleted = -1;
-    assert_int_equal(scim_store_audit_prune(f->st, now - 90 * DAY_MS, 0, &deleted, &err), 0);
+    assert_int_equal(scim_store_audit_prune(f->st, now - 90 * DAY_MS, 0, 0, &deleted, &err), 0);
     assert_int_equal(deleted, 1);
     struct scim_audit_query q = {.limit = 10};
     json_t *page = search(f, &f->acme, &q, NULL);
     assert_int_equal(json_array_size(page), 2);
     json_decref(page);
     /* 0 keeps everything. */
-    assert_int_equal(scim_store_audit_prune(f->st, 0, 0, &deleted, &err), 0);
+    assert_int_equal(scim_store_audit_prune(f->st, 0, 0, 0, &deleted, &err), 0);
     assert_int_equal(deleted, 0);
+    /* A bounded call deletes at most max_rows; calls continue where the last stopped. */
+    struct scim_audit_entry many[50];
+    for (int i = 0; i < 50; i++)
+        many[i] = entry_for(f->acme.id, now - 200 * DAY_MS + i, "scim-key:old", "x", 200);
+    assert_int_equal(scim_store_audit_append(f->st, many, 50, &err), 0);
+    int64_t total = 0;
+    int calls = 0;
+    do {
+        assert_int_equal(scim_store_audit_prune(f->st, now - 90 * DAY_MS, 0, 16, &deleted, &err),
+                         0);
+        assert_true(deleted <= 16);
+        total += deleted;
+        calls++;
+    } while (deleted == 16 && calls < 10);
+    assert_int_equal(total, 50);
+    assert_int_equal(calls, 4);
+    page = search(f, &f->acme, &q, NULL);
+    assert_int_equal(json_array_size(page), 2);
+    json_decref(page);
 }
 
 static void test_audit_writer_batches_and_flushes(void **state)
@@ -587,7 +606,7 @@ static void test_audit_store_clients_and_their_tokens(void **state)
     /* Expired access tokens are pruned. */
     int64_t deleted = 0;
     assert_int_equal(
-        scim_store_audit_prune(f->st, 0, scim_time_now_ms() + 2 * 3600000, &deleted, &err), 0);
+        scim_store_audit_prune(f->st, 0, scim_time_now_ms() + 2 * 3600000, 0, &deleted, &err), 0);
     assert_int_equal(scim_store_token_find(f->st, hash, &found, &err), SCIM_ENOTFOUND);
 }
 
