@@ -104,6 +104,18 @@ static int hash_password(const char *password, char *out, struct scim_err *err)
     return 0;
 }
 
+/* Checks attributes= / excludedAttributes= before a write, so a bad projection is a 400 that
+ * changes nothing rather than a 400 after the write happened. */
+static int validate_projection(const struct scim_request *req,
+                               const struct scim_resource_type *rt, struct scim_err *err)
+{
+    struct scim_projection p;
+    int rc = query_projection(req, rt, &p, err);
+    if (rc == 0)
+        scim_projection_clear(&p);
+    return rc;
+}
+
 int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
 {
     const struct scim_resource_type *rt = route_rt(req);
@@ -111,10 +123,13 @@ int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
     char *password = NULL;
     char password_hash[SCIM_PASSWORD_HASH_MAX];
     struct scim_resource res = {0};
+    int rc = validate_projection(req, rt, err);
+    if (rc < 0)
+        return rc;
     /* Group membership is rows, not a members array (h_groups.c). */
     if (scim_groups_is_group(rt))
         return scim_h_group_create(req, err);
-    int rc = scim_request_json(req, &body, err);
+    rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
     /* The same IdP dialect step as PUT (string booleans, manager as a plain id). */
@@ -263,7 +278,10 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
     char password_hash[SCIM_PASSWORD_HASH_MAX];
     struct scim_resource current = {0}, updated = {0};
     int64_t required = -1;
-    int rc = scim_request_json(req, &body, err);
+    int rc = validate_projection(req, rt, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
     rc = if_match_version(req, &required, err);

@@ -501,6 +501,36 @@ static void test_e2e_failed_patch_changes_nothing(void **state)
                        "{\"op\":\"replace\",\"path\":\"noSuchAttribute\",\"value\":\"x\"}", NULL);
 }
 
+/* A bad attributes= on a write is refused before anything is written. */
+static void test_e2e_bad_projection_on_write_changes_nothing(void **state)
+{
+    (void)state;
+    struct e2e_resp *r = e2e_send(srv, "POST", srv->token,
+                                  "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                                  "\"userName\":\"projection-victim\"}",
+                                  "/scim/v2/Users?attributes=noSuchAttribute");
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+    r = e2e_filter_users(srv, srv->token, "userName eq \"projection-victim\"");
+    assert_status(r, 200);
+    assert_json_int(r, "totalResults", 0);
+    e2e_resp_free(r);
+    struct e2e_resp *made = e2e_create_user(srv, srv->token, "projection-patch", NULL);
+    const char *id = e2e_str(made->json, "id");
+    r = e2e_send(srv, "PATCH", srv->token,
+                 "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                 "\"Operations\":[{\"op\":\"replace\",\"path\":\"displayName\","
+                 "\"value\":\"changed\"}]}",
+                 "/scim/v2/Users/%s?excludedAttributes=bogus", id);
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2/Users/%s", id);
+    assert_status(r, 200);
+    assert_json_absent(r, "displayName");
+    e2e_resp_free(r);
+    e2e_resp_free(made);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -524,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_e2e_long_content_length_creates_nothing),
         cmocka_unit_test(test_e2e_failed_create_changes_nothing),
         cmocka_unit_test(test_e2e_failed_patch_changes_nothing),
+        cmocka_unit_test(test_e2e_bad_projection_on_write_changes_nothing),
     };
     return cmocka_run_group_tests_name("e2e_errors", tests, group_setup, group_teardown);
 }
