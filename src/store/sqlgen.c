@@ -893,11 +893,177 @@ out:
     return rc;
 }
 
+/* ---- membership rows (migration 004) ------------------------------------------------------ */
+
+/*
+ * A Group's "members" and a User's "groups" are not in the document: they are rows of
+ * group_members (store_sqlite_groups.c renders them). A filter on them becomes
+ * "r.rowid IN (<the resources that have an element satisfying the condition>)": for members the
+ * elements are (membership row mx, member resource mr); for groups they are (the user, a group gr
+ * it belongs to directly or through nested groups, direct) from a recursive walk down from every
+ * group, so that "type" is "direct" exactly when the rendered groups attribute says so.
+ */
+enum membership { MS_NONE, MS_MEMBERS, MS_GROUPS };
+
+static enum membership membership_of(const struct scim_path *path)
+{
+    const struct scim_attr *a = path->attr;
+    if (!path->schema || path->in_extension || !a->multi_valued || a->type != SCIM_ATTR_COMPLEX)
+        return MS_NONE;
+    if (strcmp(path->schema->id, SCIM_SCHEMA_GROUP) == 0 && named(a, "members"))
+        return MS_MEMBERS;
+    if (strcmp(path->schema->id, SCIM_SCHEMA_USER) == 0 && named(a, "groups"))
+        return MS_GROUPS;
+    return MS_NONE;
+}
+
+/* Appends the SQL of sub-attribute sub of one membership element. "$ref" depends on the base URL
+ * the store does not know: 400 invalidFilter, as for meta.location. */
+static int membership_expr(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
+                           const struct scim_attr *sub)
+{
+    if (ms == MS_MEMBERS && named(sub, "value")) {
+        scim_sqlbuf_add(b, "mr.id");
+    } else if (ms == MS_MEMBERS && named(sub, "type")) {
+        scim_sqlbuf_add(b, "mx.member_type");
+    } else if (ms == MS_MEMBERS && named(sub, "display")) {
+        /* As rendered: the member's displayName, for a User without one its userName. */
+        const char *key[1] = {"userName"};
+        struct ph p;
+        if (!param_path(g, key, 1, &p))
+            return SCIM_ERR;
+        scim_sqlbuf_add(b, "coalesce(mr.display_name, ");
+        g->d->json_value(b, "mr.doc", p.s);
+        scim_sqlbuf_add(b, ")");
+    } else if (ms == MS_GROUPS && named(sub, "value")) {
+        scim_sqlbuf_add(b, "gr.id");
+    } else if (ms == MS_GROUPS && named(sub, "display")) {
+        scim_sqlbuf_add(b, "gr.display_name");
+    } else if (ms == MS_GROUPS && named(sub, "type")) {
+        scim_sqlbuf_add(b, "(CASE WHEN e.direct = 1 THEN 'direct' ELSE 'indirect' END)");
+    } else {
+        return scim_err_set(g->err, 400, SCIM_TYPE_INVALID_FILTER,
+                            "%s.%s cannot be used in a filter; filter on %s.value instead",
+                            ms == MS_MEMBERS ? "members" : "groups", sub ? sub->name : "?",
+                            ms == MS_MEMBERS ? "members" : "groups");
+    }
+    return 0;
+}
+
+/* The condition on one membership element that the COMPARE f (on a sub-attribute) states. */
+static int membership_compare(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
+                              const struct scim_filter *f, bool strict)
+{
+    const struct scim_attr *leaf = f->path.sub;
+    struct scim_sqlbuf value = {0}, t = {0};
+    int rc = leaf ? membership_expr(g, &value, ms, leaf)
+                  : scim_err_internal(g->err, "sqlgen: a membership compare without sub-attribute");
+    if (rc)
+        goto out;
+    if (is_presence(f)) {
+        scim_sqlbuf_addf(&t, "%s <> ''", value.data);
+        emit_presence(b, t.data, true, f->op == SCIM_OP_EQ, strict);
+        goto out;
+    }
+    struct operand o = {value.data, false, false, false};
+    rc = value_pred(g, &t, &o, leaf, f);
+    if (rc == 0)
+        emit(b, t.data, true, strict);
+out:
+    scim_sqlbuf_clear(&value);
+    scim_sqlbuf_clear(&t);
+    return rc;
+}
+
+/* The condition on one membership element of a value filter (and/or/not of compares). */
+static int membership_element(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
+                              const struct scim_filter *f, bool strict)
+{
+    int rc = 0;
+    switch (f->kind) {
+    case SCIM_FILTER_AND:
+    case SCIM_FILTER_OR:
+        scim_sqlbuf_add(b, "(");
+        rc = membership_element(g, b, ms, f->left, strict);
+        if (rc == 0) {
+            scim_sqlbuf_add(b, f->kind == SCIM_FILTER_AND ? " AND " : " OR ");
+            rc = membership_element(g, b, ms, f->right, strict);
+        }
+        scim_sqlbuf_add(b, ")");
+        break;
+    case SCIM_FILTER_NOT:
+        scim_sqlbuf_add(b, "NOT (");
+        rc = membership_element(g, b, ms, f->left, true);
+        scim_sqlbuf_add(b, ")");
+        break;
+    case SCIM_FILTER_COMPARE:
+        rc = membership_compare(g, b, ms, f, strict);
+        break;
+    default:
+        scim_sqlbuf_add(b, "0");
+        break;
+    }
+    return rc;
+}
+
+/*
+ * "r.rowid [NOT] IN (...)": the resources with an element that satisfies inner (NULL: any
+ * element, for presence). inner's compares are on sub-attributes of the membership attribute.
+ */
+static int membership_in(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
+                         const struct scim_filter *inner, bool negate)
+{
+    struct ph tenant = placeholder(g, g->tenant_param);
+    if (ms == MS_MEMBERS)
+        scim_sqlbuf_addf(b,
+                         "r.rowid %sIN (SELECT mx.group_rowid FROM group_members mx "
+                         "JOIN resources mr ON mr.rowid = mx.member_rowid "
+                         "WHERE mx.tenant_id = %s AND ",
+                         negate ? "NOT " : "", tenant.s);
+    else
+        scim_sqlbuf_addf(b,
+                         "r.rowid %sIN (WITH RECURSIVE down(m, g, direct) AS ("
+                         "SELECT member_rowid, group_rowid, 1 FROM group_members "
+                         "WHERE tenant_id = %s UNION SELECT mx.member_rowid, down.g, 0 FROM down "
+                         "JOIN group_members mx ON mx.tenant_id = %s AND mx.group_rowid = down.m) "
+                         "SELECT e.m FROM (SELECT m, g, max(direct) AS direct FROM down "
+                         "GROUP BY m, g) e JOIN resources gr ON gr.rowid = e.g "
+                         "WHERE gr.deleted_ms IS NULL AND ",
+                         negate ? "NOT " : "", tenant.s, tenant.s);
+    int rc = 0;
+    if (inner)
+        rc = membership_element(g, b, ms, inner, false);
+    else
+        scim_sqlbuf_add(b, "1");
+    scim_sqlbuf_add(b, ")");
+    return rc;
+}
+
+/* A top-level COMPARE on a membership attribute: some element must match ("pr" and "eq null"
+ * of the attribute itself test whether there is any). */
+static int membership_top(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
+                          const struct scim_filter *f)
+{
+    if (!f->path.sub)
+        return membership_in(g, b, ms, NULL, is_presence(f) && f->op == SCIM_OP_EQ);
+    if (is_presence(f) && f->op == SCIM_OP_EQ) {
+        /* "members.value eq null": no element has a value. */
+        struct scim_filter present = *f;
+        present.op = SCIM_OP_PR;
+        present.value = NULL;
+        return membership_in(g, b, ms, &present, true);
+    }
+    return membership_in(g, b, ms, f, false);
+}
+
 /* A COMPARE at the top level of the filter. */
 static int gen_compare(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
                        bool strict)
 {
     struct column col;
+    enum membership ms = membership_of(&f->path);
+    if (ms != MS_NONE)
+        return membership_top(g, b, ms, f);
     if (column_of(&f->path, &col))
         return column_compare(g, b, f, &col, strict);
     if (scim_sqlgen_value_indexed(f->path.attr, f->path.sub)) {
@@ -1027,6 +1193,11 @@ static int gen_value_path(struct gen *g, struct scim_sqlbuf *b, const struct sci
     int rc = 0;
     if (path->attr->type != SCIM_ATTR_COMPLEX || path->sub) {
         rc = scim_err_internal(g->err, "sqlgen: a value path on a non-complex attribute");
+        goto out;
+    }
+    enum membership ms = membership_of(path);
+    if (ms != MS_NONE) {
+        rc = membership_in(g, b, ms, f->left, false);
         goto out;
     }
     if (!param_path(g, keys, doc_keys(path, false, keys), &p)) {

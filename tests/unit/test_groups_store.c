@@ -729,6 +729,131 @@ static void test_groups_store_display_name_filter_is_indexed(void **state)
     scim_filter_free(flt);
 }
 
+/* The ids of every live resource of type rt in the tenant (at most 64), in creation order. */
+static size_t all_ids(struct fixture *f, const char *rt, struct ref *out)
+{
+    struct scim_list_query q = {.start_index = 1, .count = 64};
+    struct scim_list_page page = {0};
+    struct scim_err err;
+    assert_int_equal(scim_store_resource_query(f->st, &f->acme, rt, &q, &page, &err), 0);
+    for (size_t i = 0; i < page.n; i++)
+        snprintf(out[i].id, sizeof(out[i].id), "%s", page.rows[i].id);
+    size_t n = page.n;
+    scim_store_page_clear(&page);
+    return n;
+}
+
+/* Filters on members (Groups) and groups (Users) are answered from the membership rows, with the
+ * result the in-memory evaluator gives over the rendered resources. */
+static void test_groups_store_membership_filters_match_evaluator(void **state)
+{
+    struct fixture *f = *state;
+    struct ref u[4], a, b, c;
+    struct scim_err err;
+    create_user(f, &f->acme, "ann", &u[0]);
+    create_user(f, &f->acme, "bob", &u[1]);
+    create_user(f, &f->acme, "cid", &u[2]);
+    create_user(f, &f->acme, "dee", &u[3]); /* in no group */
+    struct ref am[2] = {u[0], u[1]};
+    create_group(f, &f->acme, "Alpha", am, 2, &a);
+    struct ref bm[2] = {a, u[2]};
+    create_group(f, &f->acme, "Beta", bm, 2, &b); /* Alpha ⊂ Beta */
+    struct ref cm[2] = {b, u[0]};
+    create_group(f, &f->acme, "Gamma", cm, 2, &c); /* Beta ⊂ Gamma; ann also direct */
+    create_group(f, &f->acme, "Empty", NULL, 0, NULL);
+    char *group_filters[] = {
+        scim_asprintf("members.value eq \"%s\"", u[0].id),
+        scim_asprintf("members[value eq \"%s\"]", a.id),
+        scim_asprintf("members.value eq \"%s\"", "NOT-AN-ID"),
+        scim_asprintf("not (members.value eq \"%s\")", u[2].id),
+        scim_asprintf("members.value ne \"%s\"", u[2].id),
+        scim_strdup("members[type eq \"Group\"]"),
+        scim_strdup("members.display co \"nn\""),
+        scim_strdup("members[display sw \"b\" and type eq \"User\"]"),
+        scim_strdup("members pr"),
+        scim_strdup("members eq null"),
+        scim_strdup("members.value pr and displayName sw \"a\""),
+    };
+    char *user_filters[] = {
+        scim_asprintf("groups.value eq \"%s\"", c.id),
+        scim_asprintf("groups[value eq \"%s\" and type eq \"direct\"]", c.id),
+        scim_asprintf("groups[value eq \"%s\" and type eq \"indirect\"]", c.id),
+        scim_strdup("groups[type eq \"indirect\"]"),
+        scim_strdup("groups.display eq \"beta\""),
+        scim_strdup("groups pr"),
+        scim_strdup("groups eq null"),
+        scim_strdup("not (groups.display eq \"Alpha\") and userName pr"),
+    };
+    struct {
+        const char *rt;
+        char **filters;
+        size_t n;
+    } sets[2] = {{"Group", group_filters, sizeof(group_filters) / sizeof(group_filters[0])},
+                 {"User", user_filters, sizeof(user_filters) / sizeof(user_filters[0])}};
+    for (int s = 0; s < 2; s++) {
+        const struct scim_resource_type *rt = scim_resource_type_find(sets[s].rt);
+        struct ref ids[64];
+        size_t n = all_ids(f, sets[s].rt, ids);
+        for (size_t k = 0; k < sets[s].n; k++) {
+            struct scim_filter *flt = NULL;
+            if (scim_filter_parse(rt, sets[s].filters[k], NULL, &flt, &err) != 0)
+                fail_msg("parse %s: %s", sets[s].filters[k], err.detail);
+            /* The evaluator over every rendered resource with its derived attributes. */
+            char want[2048] = "", got[2048] = "";
+            size_t wused = 0, gused = 0;
+            for (size_t i = 0; i < n; i++) {
+                struct scim_resource r = {0};
+                assert_int_equal(
+                    scim_store_resource_get(f->st, &f->acme, sets[s].rt, ids[i].id, &r, &err), 0);
+                json_t *doc = scim_resource_render(rt, &r, "http://h/scim/v2");
+                const char *one[1] = {ids[i].id};
+                assert_int_equal(scim_store_derive(f->st, &f->acme, sets[s].rt, one, &doc, 1,
+                                                   SCIM_DERIVE_MEMBERS | SCIM_DERIVE_GROUPS, &err),
+                                 0);
+                if (scim_filter_match(flt, doc))
+                    wused += (size_t)snprintf(want + wused, sizeof(want) - wused, "%s,", r.id);
+                json_decref(doc);
+                scim_resource_clear(&r);
+            }
+            struct scim_list_query q = {.filter = flt, .start_index = 1, .count = 64};
+            struct scim_list_page page = {0};
+            if (scim_store_resource_query(f->st, &f->acme, sets[s].rt, &q, &page, &err) != 0)
+                fail_msg("query %s: %s", sets[s].filters[k], err.detail);
+            for (size_t i = 0; i < page.n; i++)
+                gused += (size_t)snprintf(got + gused, sizeof(got) - gused, "%s,", page.rows[i].id);
+            if (strcmp(want, got) != 0)
+                fail_msg("%s %s:\n  evaluator %s\n  sql       %s", sets[s].rt, sets[s].filters[k],
+                         want, got);
+            assert_int_equal(page.total, (int64_t)page.n);
+            scim_store_page_clear(&page);
+            scim_filter_free(flt);
+            scim_free(sets[s].filters[k]);
+        }
+    }
+    /* members.value eq starts from the member, through indexes. */
+    const struct scim_resource_type *grt = scim_resource_type_find("Group");
+    struct scim_filter *flt = NULL;
+    char *text = scim_asprintf("members.value eq \"%s\"", u[0].id);
+    assert_int_equal(scim_filter_parse(grt, text, NULL, &flt, &err), 0);
+    struct scim_list_query q = {.filter = flt, .start_index = 1, .count = 10};
+    char *plan = NULL;
+    assert_int_equal(scim_store_sqlite_explain(f->st, &f->acme, "Group", &q, &plan, &err), 0);
+    if (strstr(plan, "SCAN mx") || strstr(plan, "SCAN mr"))
+        fail_msg("%s must not scan membership rows:\n%s", text, plan);
+    scim_free(plan);
+    scim_filter_free(flt);
+    scim_free(text);
+    /* "$ref" depends on the base URL: 400 invalidFilter. */
+    assert_int_equal(scim_filter_parse(grt, "members.$ref eq \"x\"", NULL, &flt, &err), 0);
+    q.filter = flt;
+    struct scim_list_page page = {0};
+    assert_int_equal(scim_store_resource_query(f->st, &f->acme, "Group", &q, &page, &err),
+                     SCIM_ERR);
+    assert_int_equal(err.status, 400);
+    assert_string_equal(err.scim_type, SCIM_TYPE_INVALID_FILTER);
+    scim_filter_free(flt);
+}
+
 /* What the handlers derive for a projection: nothing from membership rows unless it is shown. */
 static void test_groups_store_projection_decides_what_is_read(void **state)
 {
@@ -786,6 +911,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_groups_store_render_without_members_reads_no_rows,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_store_display_name_filter_is_indexed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_groups_store_membership_filters_match_evaluator, setup,
                                         teardown),
         cmocka_unit_test(test_groups_store_projection_decides_what_is_read),
     };
