@@ -87,39 +87,49 @@
 #define SQL_SETTINGS_LIST                                                                          \
     "SELECT name, value FROM tenant_settings WHERE tenant_id = ?1 ORDER BY name"
 
-#define SQL_ROWID_OF                                                                               \
-    "SELECT rowid FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 "                  \
-    "AND deleted_ms IS NULL"
-/* Members in the primary key's order (by member rowid: creation order of the members). A User
- * without displayName shows its userName. */
+/* Members in the primary key's order (by member rowid: creation order of the members) of the live
+ * group ?2. A User without displayName shows its userName. */
 #define SQL_DERIVE_MEMBERS                                                                         \
     "SELECT m.id, gm.member_type, coalesce(m.display_name, json_extract(m.doc, '$.userName')) "    \
     "FROM group_members gm JOIN resources m ON m.rowid = gm.member_rowid "                         \
-    "WHERE gm.tenant_id = ?1 AND gm.group_rowid = ?2 ORDER BY gm.member_rowid"
-/* Every group ?2 belongs to, directly (direct = 1) or through nested groups. UNION keeps the walk
- * finite even if a cycle ever slipped in. */
-#define UP_CTE                                                                                     \
-    "WITH RECURSIVE up(grp, direct) AS (SELECT group_rowid, 1 FROM group_members "                 \
-    "WHERE tenant_id = ?1 AND member_rowid = ?2 UNION SELECT gm.group_rowid, 0 FROM up "           \
-    "JOIN group_members gm ON gm.tenant_id = ?1 AND gm.member_rowid = up.grp) "
-#define SQL_DERIVE_GROUPS                                                                          \
-    UP_CTE "SELECT r.id, r.display_name, max(up.direct) FROM up "                                  \
-           "JOIN resources r ON r.rowid = up.grp WHERE r.deleted_ms IS NULL "                      \
-           "GROUP BY up.grp ORDER BY up.grp"
-#define SQL_DERIVE_GRANTS                                                                          \
-    UP_CTE "SELECT rm.role, r.id, rm.priority FROM (SELECT DISTINCT grp FROM up) u "               \
-           "JOIN role_mappings rm ON rm.tenant_id = ?1 AND rm.group_rowid = u.grp "                \
-           "JOIN resources r ON r.rowid = u.grp WHERE r.deleted_ms IS NULL "                       \
-           "ORDER BY u.grp, rm.role"
+    "WHERE gm.tenant_id = ?1 AND gm.group_rowid = (SELECT rowid FROM resources "                   \
+    "WHERE tenant_id = ?1 AND type = 'Group' AND id = ?2 AND deleted_ms IS NULL) "                 \
+    "ORDER BY gm.member_rowid"
+/*
+ * Everything a rendered User needs from the rows, in one statement (the hot path of GET /Users):
+ * kind 0: a group the live user ?2 belongs to, directly (direct = 1) or through nested groups
+ *         (rowid, id, displayName, direct);
+ * kind 1: a role a mapping of such a group grants (group rowid, group id, role, priority);
+ * kind 2: the tenant's default_role setting, when it has one (value in column 3);
+ * kind 3: the user exists (its rowid).
+ * UNION keeps the walk up finite even if a cycle ever slipped in. CROSS JOIN keeps SQLite's
+ * join order: from the (few) groups of the user to their rows, never a scan of resources.
+ */
+#define SQL_DERIVE_USER                                                                            \
+    "WITH RECURSIVE me(rid) AS (SELECT rowid FROM resources WHERE tenant_id = ?1 "                 \
+    "AND type = 'User' AND id = ?2 AND deleted_ms IS NULL), "                                      \
+    "up(grp, direct) AS (SELECT gm.group_rowid, 1 FROM me JOIN group_members gm "                  \
+    "ON gm.tenant_id = ?1 AND gm.member_rowid = me.rid UNION SELECT gm.group_rowid, 0 FROM up "    \
+    "JOIN group_members gm ON gm.tenant_id = ?1 AND gm.member_rowid = up.grp), "                   \
+    "g(grp, direct) AS (SELECT grp, max(direct) FROM up GROUP BY grp) "                            \
+    "SELECT 0, r.rowid, r.id, r.display_name, g.direct FROM g CROSS JOIN resources r "             \
+    "ON r.rowid = g.grp WHERE r.deleted_ms IS NULL "                                               \
+    "UNION ALL SELECT 1, r.rowid, r.id, rm.role, rm.priority FROM g CROSS JOIN role_mappings rm "  \
+    "ON rm.tenant_id = ?1 AND rm.group_rowid = g.grp CROSS JOIN resources r ON r.rowid = g.grp "   \
+    "WHERE r.deleted_ms IS NULL "                                                                  \
+    "UNION ALL SELECT 2, 0, NULL, value, NULL FROM tenant_settings WHERE tenant_id = ?1 "          \
+    "AND name = 'default_role' "                                                                   \
+    "UNION ALL SELECT 3, rid, NULL, NULL, NULL FROM me ORDER BY 1, 2, 4"
 #define SQL_USER_ROW                                                                               \
     "SELECT rowid, doc FROM resources WHERE tenant_id = ?1 AND type = 'User' AND id = ?2 "         \
     "AND deleted_ms IS NULL"
 
 /* A live group by id, else by displayName ignoring case (the id wins when both match). */
 #define SQL_GROUP_RESOLVE                                                                          \
-    "SELECT rowid, id, display_name FROM resources WHERE tenant_id = ?1 AND type = 'Group' "       \
-    "AND deleted_ms IS NULL AND (id = ?2 OR display_name_ci = scim_fold(?2)) "                     \
-    "ORDER BY id = ?2 DESC LIMIT 1"
+    "SELECT rowid, id FROM (SELECT 0 AS k, rowid, id FROM resources WHERE tenant_id = ?1 "         \
+    "AND type = 'Group' AND id = ?2 AND deleted_ms IS NULL UNION ALL SELECT 1, rowid, id "         \
+    "FROM resources WHERE tenant_id = ?1 AND type = 'Group' AND display_name_ci = scim_fold(?2) "  \
+    "AND deleted_ms IS NULL) ORDER BY k LIMIT 1"
 #define SQL_MAPPING_DELETE "DELETE FROM role_mappings WHERE tenant_id = ?1 AND group_rowid = ?2"
 #define SQL_MAPPING_INSERT                                                                         \
     "INSERT OR REPLACE INTO role_mappings(tenant_id, group_rowid, role, priority) "                \
@@ -133,7 +143,7 @@
 #define SQL_PARENTS_TOUCH                                                                          \
     "UPDATE resources SET version = version + 1, modified_ms = max(?3, modified_ms) "              \
     "WHERE rowid IN (SELECT group_rowid FROM group_members WHERE tenant_id = ?1 "                  \
-    "AND member_rowid = ?2) AND deleted_ms IS NULL"
+    "AND member_rowid = ?2)"
 #define SQL_MEMBER_OF_DELETE "DELETE FROM group_members WHERE tenant_id = ?1 AND member_rowid = ?2"
 
 /* Test support: statements that read membership rows for rendering (see the internal header). */
@@ -773,30 +783,13 @@ out:
 
 /* ---- rendering: members, groups, roles ----------------------------------------------------- */
 
-/* The rowid of the live resource (tenant, type, id), or 0 when there is none. */
-static int rowid_of(struct conn *c, const struct scim_tenant *tenant, const char *rt_name,
-                    const char *id, int64_t *rowid, struct scim_err *err)
-{
-    sqlite3_stmt *q = tenant_stmt(c, SQL_ROWID_OF, tenant, err);
-    if (!q)
-        return SCIM_ERR;
-    if (bind_text(q, 2, rt_name) || bind_text(q, 3, id))
-        return scim_sqlite_fail(c, "bind", err);
-    int step = sqlite3_step(q);
-    *rowid = step == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return scim_sqlite_fail(c, "find resource", err);
-    sqlite3_reset(q);
-    return 0;
-}
-
-/* Runs one of the statements that take (tenant, rowid) and returns rows about memberships. */
+/* Runs one of the statements that take (tenant, id) and read membership rows for rendering. */
 static sqlite3_stmt *membership_stmt(struct conn *c, const char *sql,
-                                     const struct scim_tenant *tenant, int64_t rowid,
+                                     const struct scim_tenant *tenant, const char *id,
                                      struct scim_err *err)
 {
     sqlite3_stmt *q = tenant_stmt(c, sql, tenant, err);
-    if (q && bind_i64(q, 2, rowid)) {
+    if (q && bind_text(q, 2, id)) {
         scim_sqlite_fail(c, "bind", err);
         return NULL;
     }
@@ -805,11 +798,12 @@ static sqlite3_stmt *membership_stmt(struct conn *c, const char *sql,
     return q;
 }
 
-/* *out: new array of {value, type, display} for the members of the group at rowid. */
-static int read_members(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
+/* *out: new array of {value, type, display} for the members of the live group id (empty when
+ * it has none or does not exist). */
+static int read_members(struct conn *c, const struct scim_tenant *tenant, const char *id,
                         json_t **out, struct scim_err *err)
 {
-    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_MEMBERS, tenant, rowid, err);
+    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_MEMBERS, tenant, id, err);
     if (!q)
         return SCIM_ERR;
     json_t *members = json_array();
@@ -830,73 +824,105 @@ static int read_members(struct conn *c, const struct scim_tenant *tenant, int64_
     return 0;
 }
 
-/* *out: new array of {value, display, type direct|indirect}: the groups of the member at rowid. */
-static int read_groups(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
-                       json_t **out, struct scim_err *err)
+/* What the rows say about one user (SQL_DERIVE_USER). Release with user_rows_clear. */
+struct user_rows {
+    bool exists;
+    json_t *groups; /* owned array of {value, display, type direct|indirect} */
+    json_t *grants; /* owned array of [role, group id, priority] */
+    char default_role[SCIM_ROLE_MAX + 1];
+};
+
+static void user_rows_clear(struct user_rows *u)
 {
-    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_GROUPS, tenant, rowid, err);
+    json_decref(u->groups);
+    json_decref(u->grants);
+    memset(u, 0, sizeof(*u));
+}
+
+static int read_user(struct conn *c, const struct scim_tenant *tenant, const char *id,
+                     struct user_rows *u, struct scim_err *err)
+{
+    memset(u, 0, sizeof(*u));
+    snprintf(u->default_role, sizeof(u->default_role), "%s", SCIM_ROLE_DEFAULT);
+    u->groups = json_array();
+    u->grants = json_array();
+    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_USER, tenant, id, err);
     if (!q)
         return SCIM_ERR;
-    json_t *groups = json_array();
     int step;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        json_t *g = json_object();
-        json_object_set_new(g, "value", scim_sqlite_column_text(q, 0));
-        if (sqlite3_column_type(q, 1) == SQLITE_TEXT)
-            json_object_set_new(g, "display", scim_sqlite_column_text(q, 1));
-        json_object_set_new(g, "type",
-                            json_string(sqlite3_column_int(q, 2) ? "direct" : "indirect"));
-        json_array_append_new(groups, g);
+        switch (sqlite3_column_int(q, 0)) {
+        case 0: {
+            json_t *g = json_object();
+            json_object_set_new(g, "value", scim_sqlite_column_text(q, 2));
+            if (sqlite3_column_type(q, 3) == SQLITE_TEXT)
+                json_object_set_new(g, "display", scim_sqlite_column_text(q, 3));
+            json_object_set_new(g, "type",
+                                json_string(sqlite3_column_int(q, 4) ? "direct" : "indirect"));
+            json_array_append_new(u->groups, g);
+            break;
+        }
+        case 1:
+            json_array_append_new(u->grants, json_pack("[o,o,I]", scim_sqlite_column_text(q, 3),
+                                                       scim_sqlite_column_text(q, 2),
+                                                       (json_int_t)sqlite3_column_int64(q, 4)));
+            break;
+        case 2:
+            scim_sqlite_copy_column(u->default_role, sizeof(u->default_role), q, 3);
+            break;
+        default:
+            u->exists = true;
+            break;
+        }
     }
-    if (step != SQLITE_DONE) {
-        json_decref(groups);
-        return scim_sqlite_fail(c, "read groups", err);
-    }
-    *out = groups;
+    if (step != SQLITE_DONE)
+        return scim_sqlite_fail(c, "read the groups and roles of a user", err);
     return 0;
 }
 
-/*
- * *out: the effective roles (scim_roles_effective, new reference) of the user at rowid whose
- * document is doc, with the tenant's default role default_role.
- */
-static int read_roles(struct conn *c, const struct scim_tenant *tenant, int64_t rowid,
-                      const char *default_role, const json_t *doc, json_t **out,
-                      struct scim_err *err)
+/* Returns the effective roles (scim_roles_effective, new reference) of a user from its rows and
+ * its document (borrowed). */
+static json_t *effective_roles(const struct user_rows *u, const json_t *doc)
 {
-    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_GRANTS, tenant, rowid, err);
-    if (!q)
-        return SCIM_ERR;
-    /* The row texts are copied into a JSON array that owns them while the grants point in. */
-    json_t *rows = json_array();
-    int step;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW)
-        json_array_append_new(rows, json_pack("[o,o,I]", scim_sqlite_column_text(q, 0),
-                                              scim_sqlite_column_text(q, 1),
-                                              (json_int_t)sqlite3_column_int64(q, 2)));
-    if (step != SQLITE_DONE) {
-        json_decref(rows);
-        return scim_sqlite_fail(c, "read role grants", err);
-    }
-    size_t n = json_array_size(rows);
+    size_t n = json_array_size(u->grants);
     struct scim_role_grant *grants = n ? scim_calloc(n, sizeof(*grants)) : NULL;
     for (size_t i = 0; i < n; i++) {
-        const json_t *row = json_array_get(rows, i);
+        const json_t *row = json_array_get(u->grants, i);
         grants[i].role = json_string_value(json_array_get(row, 0));
         grants[i].group_id = json_string_value(json_array_get(row, 1));
         grants[i].priority = json_integer_value(json_array_get(row, 2));
     }
-    *out = scim_roles_effective(default_role, grants, n, doc);
+    json_t *effective = scim_roles_effective(u->default_role, grants, n, doc);
     scim_free(grants);
-    json_decref(rows);
-    return 0;
+    return effective;
 }
 
-/* Reads the tenant's default role into buf ("viewer" unless configured; "" for none). */
-static int default_role(struct conn *c, const struct scim_tenant *tenant, char *buf, size_t size,
-                        struct scim_err *err)
+/* Adds what `what` asks for to doc, the document of the resource id (user or group). */
+static int derive_one(struct conn *c, const struct scim_tenant *tenant, bool group, const char *id,
+                      json_t *doc, unsigned what, struct scim_err *err)
 {
-    return setting_get(c, tenant, SCIM_SETTING_DEFAULT_ROLE, SCIM_ROLE_DEFAULT, buf, size, err);
+    int rc = 0;
+    if (group) {
+        json_t *members = NULL;
+        rc = read_members(c, tenant, id, &members, err);
+        if (rc == 0 && json_array_size(members) > 0)
+            set_before_meta(doc, "members", json_incref(members));
+        json_decref(members);
+        return rc;
+    }
+    struct user_rows u;
+    rc = read_user(c, tenant, id, &u, err);
+    if (rc == 0 && u.exists) {
+        if ((what & SCIM_DERIVE_GROUPS) && json_array_size(u.groups) > 0)
+            set_before_meta(doc, "groups", json_incref(u.groups));
+        if (what & SCIM_DERIVE_ROLES) {
+            json_t *effective = effective_roles(&u, doc);
+            scim_roles_merge(doc, effective);
+            json_decref(effective);
+        }
+    }
+    user_rows_clear(&u);
+    return rc;
 }
 
 static int sqlite_derive(struct scim_store *st, const struct scim_tenant *tenant,
@@ -911,38 +937,11 @@ static int sqlite_derive(struct scim_store *st, const struct scim_tenant *tenant
         return 0;
     struct sqlite_store *s = scim_sqlite_store(st);
     struct conn *c = scim_sqlite_conn_get(s);
-    char def[SCIM_ROLE_MAX + 1] = "";
-    int rc = begin_read(c, err);
-    if (rc == 0 && (w & SCIM_DERIVE_ROLES))
-        rc = default_role(c, tenant, def, sizeof(def), err);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        int64_t rowid = 0;
-        json_t *value = NULL;
-        rc = rowid_of(c, tenant, rt_name, ids[i], &rowid, err);
-        if (rc || rowid == 0)
-            continue;
-        if (w & SCIM_DERIVE_MEMBERS) {
-            rc = read_members(c, tenant, rowid, &value, err);
-            if (rc == 0 && json_array_size(value) > 0)
-                set_before_meta(docs[i], "members", json_incref(value));
-            json_decref(value);
-            value = NULL;
-        }
-        if (rc == 0 && (w & SCIM_DERIVE_GROUPS)) {
-            rc = read_groups(c, tenant, rowid, &value, err);
-            if (rc == 0 && json_array_size(value) > 0)
-                set_before_meta(docs[i], "groups", json_incref(value));
-            json_decref(value);
-            value = NULL;
-        }
-        if (rc == 0 && (w & SCIM_DERIVE_ROLES)) {
-            rc = read_roles(c, tenant, rowid, def, docs[i], &value, err);
-            if (rc == 0)
-                scim_roles_merge(docs[i], value);
-            json_decref(value);
-        }
-    }
-    if (rc == 0)
+    /* One statement per resource; a page of several reads one snapshot. */
+    int rc = n > 1 ? begin_read(c, err) : 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = derive_one(c, tenant, group, ids[i], docs[i], w, err);
+    if (rc == 0 && n > 1)
         rc = scim_sqlite_commit(c, err);
     scim_sqlite_conn_put(s, c);
     return rc;
@@ -953,8 +952,8 @@ static int sqlite_user_roles(struct scim_store *st, const struct scim_tenant *te
 {
     struct sqlite_store *s = scim_sqlite_store(st);
     struct conn *c = scim_sqlite_conn_get(s);
-    char def[SCIM_ROLE_MAX + 1] = "";
-    json_t *doc = NULL, *effective = NULL;
+    struct user_rows u = {0};
+    json_t *doc = NULL;
     int rc = begin_read(c, err);
     if (rc)
         goto out;
@@ -976,23 +975,18 @@ static int sqlite_user_roles(struct scim_store *st, const struct scim_tenant *te
         rc = scim_sqlite_fail(c, "read user", err);
         goto out;
     }
-    int64_t rowid = sqlite3_column_int64(q, 0);
     const char *text = (const char *)sqlite3_column_text(q, 1);
     doc = text ? json_loadb(text, (size_t)sqlite3_column_bytes(q, 1), JSON_ALLOW_NUL, NULL) : NULL;
     sqlite3_reset(q);
-    rc = default_role(c, tenant, def, sizeof(def), err);
-    if (rc)
-        goto out;
-    rc = read_roles(c, tenant, rowid, def, doc, &effective, err);
+    rc = read_user(c, tenant, id, &u, err);
     if (rc)
         goto out;
     rc = scim_sqlite_commit(c, err);
     if (rc)
         goto out;
-    *out = effective;
-    effective = NULL;
+    *out = effective_roles(&u, doc);
 out:
-    json_decref(effective);
+    user_rows_clear(&u);
     json_decref(doc);
     scim_sqlite_conn_put(s, c);
     return rc;
