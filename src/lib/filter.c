@@ -4,12 +4,13 @@
  * ".sub" after the brackets, JSON literals of RFC 8259), resolution of every attribute path
  * against a resource type's schemas (RFC 7643 §2, §3.1, §3.3; names via path.c), type checks of
  * each comparison, and an in-memory evaluator over rendered resources (RFC 7644 §3.4.2.2 operator
- * semantics; dateTime instants per RFC 3339 §5.6).
+ * semantics; dateTime values compared as instants, read by datetime.c's lenient grammar).
  * Owns: the AST, the limits on length and nesting, the comparison semantics that
  * src/store/sqlgen must reproduce. Must not: know SQL or HTTP, or allocate outside mem.h.
  */
 #include "filter.h"
 
+#include "datetime.h"
 #include "json.h"
 #include "mem.h"
 #include "text.h"
@@ -234,28 +235,28 @@ static bool hex4(const char *s, size_t n, uint32_t *cp)
     return true;
 }
 
-static size_t utf8_encode(uint32_t cp, char *out)
+/* The byte that the two-character escape "\\e" of RFC 8259 §7 stands for, or 0 when e is 'u' or
+ * no escape at all. */
+static char simple_escape(char e)
 {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
+    switch (e) {
+    case '"':
+    case '\\':
+    case '/':
+        return e;
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    default:
+        return 0;
     }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /*
@@ -285,43 +286,20 @@ static int decode_string(struct parser *p, json_t **out)
         }
         /* The lexer guarantees a character after every backslash inside the string. */
         char e = s[i + 1];
-        uint32_t cp = 0;
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            buf[o++] = e;
+        char plain = simple_escape(e);
+        if (plain) {
+            buf[o++] = plain;
             i += 2;
             continue;
-        case 'b':
-            buf[o++] = '\b';
-            i += 2;
-            continue;
-        case 'f':
-            buf[o++] = '\f';
-            i += 2;
-            continue;
-        case 'n':
-            buf[o++] = '\n';
-            i += 2;
-            continue;
-        case 'r':
-            buf[o++] = '\r';
-            i += 2;
-            continue;
-        case 't':
-            buf[o++] = '\t';
-            i += 2;
-            continue;
-        case 'u':
-            break;
-        default:
+        }
+        if (e != 'u') {
             if (e >= 0x21 && e <= 0x7e)
                 rc = fail(p, base + i, "Invalid escape '\\%c' in a string", e);
             else
                 rc = fail(p, base + i, "Invalid escape in a string");
             goto out;
         }
+        uint32_t cp = 0;
         if (!hex4(s + i + 2, n - i - 2, &cp)) {
             rc = fail(p, base + i, "Invalid \\u escape (four hex digits expected)");
             goto out;
@@ -345,7 +323,7 @@ static int decode_string(struct parser *p, json_t **out)
             rc = fail(p, base + i, "\\u0000 is not allowed in a filter string");
             goto out;
         }
-        o += utf8_encode(cp, buf + o);
+        o += scim_text_encode_utf8(cp, buf + o);
         i += used;
     }
     if (!scim_text_valid_utf8(buf, o)) {
@@ -411,111 +389,6 @@ static int decode_number(struct parser *p, json_t **out)
         rc = fail(p, p->tok.start, "The number %.*s is out of range", quote_len(n), s);
 out:
     return rc;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* dateTime (RFC 3339 §5.6, xsd:dateTime as RFC 7643 §2.3.5 requires)                          */
-/* ------------------------------------------------------------------------------------------ */
-
-struct instant {
-    int64_t sec; /* seconds since 1970-01-01T00:00:00Z */
-    int32_t nsec;
-};
-
-static bool read_digits(const char *s, int count, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < count; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (March-based 400-year eras). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/*
- * Parses "YYYY-MM-DDThh:mm:ss[.fraction][Z|±hh:mm]" (T and Z in either case) into an instant.
- * A missing offset is read as UTC, as xsd:dateTime allows. Fractions beyond nanoseconds are
- * truncated.
- */
-static bool parse_datetime(const char *s, struct instant *out)
-{
-    size_t len = strlen(s);
-    int y, mo, d, h, mi, se;
-    if (len < 19 || !read_digits(s, 4, &y) || s[4] != '-' || !read_digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !read_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !read_digits(s + 11, 2, &h) || s[13] != ':' || !read_digits(s + 14, 2, &mi) ||
-        s[16] != ':' || !read_digits(s + 17, 2, &se))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
-        return false;
-    size_t i = 19;
-    int32_t nsec = 0;
-    if (i < len && s[i] == '.') {
-        size_t first = ++i;
-        int used = 0;
-        while (i < len && is_digit(s[i])) {
-            if (used < 9) {
-                nsec = nsec * 10 + (s[i] - '0');
-                used++;
-            }
-            i++;
-        }
-        if (i == first)
-            return false;
-        for (; used < 9; used++)
-            nsec *= 10;
-    }
-    int64_t offset = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-        int oh, om;
-        if (len - i < 6 || !read_digits(s + i + 1, 2, &oh) || s[i + 3] != ':' ||
-            !read_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        offset = (int64_t)oh * 3600 + om * 60;
-        if (s[i] == '-')
-            offset = -offset;
-        i += 6;
-    }
-    if (i != len)
-        return false;
-    out->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se - offset;
-    out->nsec = nsec;
-    return true;
-}
-
-static int instant_cmp(const struct instant *a, const struct instant *b)
-{
-    if (a->sec != b->sec)
-        return a->sec < b->sec ? -1 : 1;
-    if (a->nsec != b->nsec)
-        return a->nsec < b->nsec ? -1 : 1;
-    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -643,8 +516,9 @@ static int check_compare(struct parser *p, struct scim_filter *f, size_t path_po
                       name);
             goto out;
         }
-        struct instant when;
-        if (!is_substring(f->op) && !parse_datetime(json_string_value(v), &when))
+        if (!is_substring(f->op) &&
+            !scim_datetime_parse(json_string_value(v), json_string_length(v), SCIM_DATETIME_LENIENT,
+                                 NULL))
             rc = fail(p, value_pos,
                       "'%.*s' is not a valid dateTime for %s (RFC 3339, e.g. "
                       "2011-05-13T04:42:34Z)",
@@ -942,23 +816,27 @@ out:
     return rc;
 }
 
-/* and = unary *("and" unary), left-associative. */
-static int parse_and(struct parser *p, struct scim_filter **out)
+/*
+ * chain = operand *(kw operand), left-associative: "and" over unary expressions and "or" over
+ * "and" chains, each joined into nodes of kind. *out is caller-owned.
+ */
+static int parse_chain(struct parser *p, int (*operand)(struct parser *, struct scim_filter **),
+                       const char *kw, enum scim_filter_kind kind, struct scim_filter **out)
 {
     int rc = 0;
     struct scim_filter *left = NULL, *right = NULL;
-    rc = parse_unary(p, &left);
+    rc = operand(p, &left);
     if (rc)
         goto out;
-    while (tok_is(p, "and")) {
+    while (tok_is(p, kw)) {
         size_t at = p->tok.start;
         rc = advance(p);
         if (rc)
             goto out;
-        rc = parse_unary(p, &right);
+        rc = operand(p, &right);
         if (rc)
             goto out;
-        struct scim_filter *node = new_node(p, SCIM_FILTER_AND, at);
+        struct scim_filter *node = new_node(p, kind, at);
         node->left = left;
         node->right = right;
         left = node;
@@ -972,34 +850,16 @@ out:
     return rc;
 }
 
-/* or = and *("or" and), left-associative. */
+/* and = unary *("and" unary). */
+static int parse_and(struct parser *p, struct scim_filter **out)
+{
+    return parse_chain(p, parse_unary, "and", SCIM_FILTER_AND, out);
+}
+
+/* or = and *("or" and). */
 static int parse_or(struct parser *p, struct scim_filter **out)
 {
-    int rc = 0;
-    struct scim_filter *left = NULL, *right = NULL;
-    rc = parse_and(p, &left);
-    if (rc)
-        goto out;
-    while (tok_is(p, "or")) {
-        size_t at = p->tok.start;
-        rc = advance(p);
-        if (rc)
-            goto out;
-        rc = parse_and(p, &right);
-        if (rc)
-            goto out;
-        struct scim_filter *node = new_node(p, SCIM_FILTER_OR, at);
-        node->left = left;
-        node->right = right;
-        left = node;
-        right = NULL;
-    }
-    *out = left;
-    left = NULL;
-out:
-    scim_filter_free(left);
-    scim_filter_free(right);
-    return rc;
+    return parse_chain(p, parse_and, "or", SCIM_FILTER_OR, out);
 }
 
 /* Parses the whole text of p; *out is caller-owned. */
@@ -1034,36 +894,39 @@ out:
     return rc;
 }
 
-static void init_limits(const struct scim_filter_limits *limits, size_t *max_length,
-                        size_t *max_depth)
+static size_t max_length_of(const struct scim_filter_limits *limits)
 {
-    *max_length =
-        limits && limits->max_length ? limits->max_length : SCIM_FILTER_DEFAULT_MAX_LENGTH;
-    *max_depth = limits && limits->max_depth ? limits->max_depth : SCIM_FILTER_DEFAULT_MAX_DEPTH;
+    return limits && limits->max_length ? limits->max_length : SCIM_FILTER_DEFAULT_MAX_LENGTH;
+}
+
+/*
+ * Sets p up to parse text[0..len) of resource type rt under limits. Records a 400
+ * invalidFilter when the text is longer than the limit.
+ */
+static int start_parser(struct parser *p, const struct scim_resource_type *rt, const char *text,
+                        size_t len, const struct scim_filter_limits *limits, struct scim_err *err)
+{
+    size_t max_length = max_length_of(limits);
+    if (len > max_length)
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
+                            "The filter is longer than the limit of %zu bytes", max_length);
+    p->rt = rt;
+    p->text = text;
+    p->len = len;
+    p->max_depth = limits && limits->max_depth ? limits->max_depth : SCIM_FILTER_DEFAULT_MAX_DEPTH;
+    p->err = err;
+    return 0;
 }
 
 int scim_filter_parse(const struct scim_resource_type *rt, const char *text,
                       const struct scim_filter_limits *limits, struct scim_filter **out,
                       struct scim_err *err)
 {
-    int rc = 0;
     struct parser p = {0};
     *out = NULL;
-    size_t max_length, max_depth;
-    init_limits(limits, &max_length, &max_depth);
-    size_t len = strnlen(text, max_length + 1);
-    if (len > max_length) {
-        rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
-                          "The filter is longer than the limit of %zu bytes", max_length);
-        goto out;
-    }
-    p.rt = rt;
-    p.text = text;
-    p.len = len;
-    p.max_depth = max_depth;
-    p.err = err;
-    rc = parse_all(&p, out);
-out:
+    int rc = start_parser(&p, rt, text, strnlen(text, max_length_of(limits) + 1), limits, err);
+    if (rc == 0)
+        rc = parse_all(&p, out);
     return rc;
 }
 
@@ -1072,35 +935,25 @@ int scim_filter_parse_in(const struct scim_resource_type *rt, const struct scim_
                          const struct scim_filter_limits *limits, size_t depth,
                          struct scim_filter **out, struct scim_err *err)
 {
-    int rc = 0;
     struct parser p = {0};
     *out = NULL;
-    size_t max_length, max_depth;
-    init_limits(limits, &max_length, &max_depth);
-    if (len > max_length) {
-        rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
-                          "The filter is longer than the limit of %zu bytes", max_length);
+    int rc = start_parser(&p, rt, text, len, limits, err);
+    if (rc)
         goto out;
-    }
     if (parent->type != SCIM_ATTR_COMPLEX) {
         rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
                           "%s is not complex, so it takes no value filter [ ]", parent->name);
         goto out;
     }
-    if (depth > max_depth) {
+    if (depth > p.max_depth) {
         rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_FILTER,
                           "The filter nests deeper than %zu levels of ( ), not( ) and [ ] (at "
                           "column %zu)",
-                          max_depth, column_offset);
+                          p.max_depth, column_offset);
         goto out;
     }
-    p.rt = rt;
-    p.text = text;
-    p.len = len;
     p.column_offset = column_offset;
-    p.max_depth = max_depth;
     p.depth = depth;
-    p.err = err;
     p.in_value = true;
     if (scim_path_from_attr(rt, parent, NULL, &p.parent) != 0)
         p.parent.attr = parent;
@@ -1252,6 +1105,19 @@ static int number_cmp(const json_t *a, const json_t *b)
     return x < y ? -1 : x > y;
 }
 
+/*
+ * Orders the dateTime strings a and b as instants (RFC 7643 §2.3.5); a value that is not a
+ * dateTime satisfies no comparison. Both are read up to their first NUL, as stored text is.
+ */
+static bool datetime_holds(enum scim_filter_op op, const char *a, const char *b)
+{
+    struct scim_instant x, y;
+    if (!scim_datetime_parse(a, strlen(a), SCIM_DATETIME_LENIENT, &x) ||
+        !scim_datetime_parse(b, strlen(b), SCIM_DATETIME_LENIENT, &y))
+        return false;
+    return order_holds(op, scim_datetime_cmp(&x, &y));
+}
+
 /* One value v (not an array) of the attribute leaf against the COMPARE node f. */
 static bool value_holds(const struct scim_filter *f, const struct scim_attr *leaf, const json_t *v)
 {
@@ -1271,11 +1137,7 @@ static bool value_holds(const struct scim_filter *f, const struct scim_attr *lea
         if (is_substring(f->op))
             return string_holds(f->op, json_string_value(v), json_string_value(lit),
                                 leaf->case_exact);
-        struct instant a, b;
-        if (!parse_datetime(json_string_value(v), &a) ||
-            !parse_datetime(json_string_value(lit), &b))
-            return false;
-        return order_holds(f->op, instant_cmp(&a, &b));
+        return datetime_holds(f->op, json_string_value(v), json_string_value(lit));
     default:
         return json_is_string(v) && json_is_string(lit) &&
                string_holds(f->op, json_string_value(v), json_string_value(lit), leaf->case_exact);

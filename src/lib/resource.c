@@ -10,6 +10,7 @@
  */
 #include "resource.h"
 
+#include "datetime.h"
 #include "json.h"
 #include "mem.h"
 #include "text.h"
@@ -42,68 +43,6 @@ static bool has_immutable_sub_attr(const struct scim_attr *attr)
 }
 
 /* ---- Value syntax (RFC 7643 §2.3) ---- */
-
-/* Reads exactly n ASCII digits at s into *value; false if any is not a digit. */
-static bool read_digits(const char *s, size_t n, int *value)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return true;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-/*
- * True when s[0..len) is a dateTime of RFC 7643 §2.3.5: the xsd:dateTime lexical form with a
- * four-digit year, "YYYY-MM-DDThh:mm:ss", optional fractional seconds, and an optional zone "Z"
- * or "+hh:mm"/"-hh:mm" (RFC 3339 time stamps are a subset). A leap second (:60) is accepted as
- * RFC 3339 allows it.
- */
-static bool valid_datetime(const char *s, size_t len)
-{
-    int year, month, day, hour, minute, second;
-    if (len < 19)
-        return false;
-    if (!read_digits(s, 4, &year) || s[4] != '-' || !read_digits(s + 5, 2, &month) || s[7] != '-' ||
-        !read_digits(s + 8, 2, &day) || s[10] != 'T' || !read_digits(s + 11, 2, &hour) ||
-        s[13] != ':' || !read_digits(s + 14, 2, &minute) || s[16] != ':' ||
-        !read_digits(s + 17, 2, &second))
-        return false;
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
-        return false;
-    if (hour > 23 || minute > 59 || second > 60)
-        return false;
-    size_t i = 19;
-    if (i < len && s[i] == '.') {
-        size_t start = ++i;
-        while (i < len && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == start)
-            return false;
-    }
-    if (i == len)
-        return true;
-    if (s[i] == 'Z')
-        return i + 1 == len;
-    if ((s[i] == '+' || s[i] == '-') && len - i == 6) {
-        int tz_hour, tz_minute;
-        if (!read_digits(s + i + 1, 2, &tz_hour) || s[i + 3] != ':' ||
-            !read_digits(s + i + 4, 2, &tz_minute))
-            return false;
-        return tz_minute <= 59 && (tz_hour < 14 || (tz_hour == 14 && tz_minute == 0));
-    }
-    return false;
-}
 
 static bool is_base64_char(char c)
 {
@@ -254,7 +193,11 @@ static int normalize_single(const struct scim_attr *attr, const char *schema_urn
         size_t len = json_string_length(in);
         if (len > SCIM_RESOURCE_MAX_STRING)
             return too_long_error(path, err);
-        if (attr->type == SCIM_ATTR_DATETIME && !valid_datetime(json_string_value(in), len))
+        /* dateTime (RFC 7643 §2.3.5): the xsd:dateTime lexical form with a four-digit year,
+         * optional fractional seconds and an optional zone "Z" or "+hh:mm"/"-hh:mm" within
+         * ±14:00; a leap second (:60) is accepted as RFC 3339 allows it. */
+        if (attr->type == SCIM_ATTR_DATETIME &&
+            !scim_datetime_parse(json_string_value(in), len, SCIM_DATETIME_STRICT, NULL))
             return type_error(attr, path, err);
         if (attr->type == SCIM_ATTR_BINARY && !valid_base64(json_string_value(in), len))
             return type_error(attr, path, err);
@@ -890,74 +833,13 @@ int64_t scim_time_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* read_digits at *p, advancing *p past the digits on success. */
-static bool take_digits(const char **p, size_t n, int *out)
-{
-    if (!read_digits(*p, n, out))
-        return false;
-    *p += n;
-    return true;
-}
-
-/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int64_t scim_time_parse(const char *s)
 {
-    static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const char *p = s;
-    int year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
-    if (!take_digits(&p, 4, &year) || *p++ != '-' || !take_digits(&p, 2, &month) || *p++ != '-' ||
-        !take_digits(&p, 2, &day))
+    /* The admin API and scimctl read time bounds with this: a date alone or a space before the
+     * time is accepted for people typing them, but a time must carry its zone. */
+    unsigned flags = SCIM_DATETIME_DATE_ONLY | SCIM_DATETIME_SPACE | SCIM_DATETIME_NEED_ZONE;
+    struct scim_instant t;
+    if (!scim_datetime_parse(s, strlen(s), flags, &t) || t.sec < 0)
         return -1;
-    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
-        (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))))
-        return -1;
-    int64_t offset_min = 0;
-    if (*p != '\0') {
-        if ((*p != 'T' && *p != 't' && *p != ' ') || (p++, !take_digits(&p, 2, &hour)) ||
-            *p++ != ':' || !take_digits(&p, 2, &minute) || *p++ != ':' ||
-            !take_digits(&p, 2, &second))
-            return -1;
-        if (hour > 23 || minute > 59 || second > 60)
-            return -1;
-        if (*p == '.') {
-            p++;
-            int digits = 0;
-            while (*p >= '0' && *p <= '9') {
-                if (digits < 3)
-                    millis = millis * 10 + (*p - '0');
-                digits++;
-                p++;
-            }
-            if (digits == 0)
-                return -1;
-            for (; digits < 3; digits++)
-                millis *= 10;
-        }
-        if (*p == 'Z' || *p == 'z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int sign = *p++ == '-' ? -1 : 1, oh, om;
-            if (!take_digits(&p, 2, &oh) || *p++ != ':' || !take_digits(&p, 2, &om) || oh > 23 ||
-                om > 59)
-                return -1;
-            offset_min = sign * (oh * 60 + om);
-        } else {
-            return -1;
-        }
-        if (*p != '\0')
-            return -1;
-    }
-    int64_t days = days_from_civil(year, month, day);
-    int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
-    return secs < 0 ? -1 : secs * 1000 + millis;
+    return scim_datetime_ms(&t, NULL);
 }

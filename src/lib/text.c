@@ -1,8 +1,8 @@
 /*
- * text — UTF-8 validation (RFC 3629) and simple Unicode case folding for attributes whose
- * caseExact is false. Folding decodes each code point and lower-cases it with towlower_l under a
- * C.UTF-8 locale object created once; ASCII takes a fast path that needs no locale.
- * Owns: the lazily created locale. Must not: depend on the process's global locale.
+ * text — UTF-8 validation and encoding (RFC 3629) and simple Unicode case folding for attributes
+ * whose caseExact is false. Folding decodes each code point and lower-cases it with towlower_l
+ * under a C.UTF-8 locale object created once; ASCII takes a fast path that needs no locale. Owns:
+ * the lazily created locale. Must not: depend on the process's global locale.
  */
 #include "text.h"
 
@@ -59,7 +59,7 @@ static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-static size_t encode(uint32_t cp, char *out)
+size_t scim_text_encode_utf8(uint32_t cp, char out[SCIM_UTF8_MAX])
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -122,7 +122,7 @@ char *scim_text_casefold(const char *s, size_t len)
             out[o++] = s[i++];
             continue;
         }
-        o += encode(fold(cp), out + o);
+        o += scim_text_encode_utf8(fold(cp), out + o);
         i += n;
     }
     out[o] = '\0';

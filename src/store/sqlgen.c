@@ -4,17 +4,17 @@
  * caseExact folding, the same "absent matches nothing but eq null" rule, the same pr, the same
  * dateTime instants; the unit tests hold the two side by side.
  * Owns: the attribute → column mapping of the resources table, the choice of multi-valued values
- * kept in the value index (resource_values), the dateTime sort key. Must not: run SQL, splice a
- * client's value into SQL text (literals, JSON paths and patterns are always parameters), or
- * change the AST it is given.
+ * kept in the value index (resource_values), the use of dateTime sort keys (datetime.c writes
+ * them). Must not: run SQL, splice a client's value into SQL text (literals, JSON paths and
+ * patterns are always parameters), or change the AST it is given.
  */
 #include "sqlgen.h"
 
+#include "datetime.h"
 #include "mem.h"
 #include "text.h"
 
 #include <assert.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,125 +85,24 @@ void scim_sqlgen_clear(struct scim_sqlgen *g)
 
 /* ---- dateTime ----------------------------------------------------------------------------- */
 
-/* An instant as filter.c's evaluator compares them: seconds and nanoseconds since the epoch. */
-struct instant {
-    int64_t sec;
-    int32_t nsec;
-};
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static bool read_digits(const char *s, int count, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < count; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/*
- * Parses "YYYY-MM-DDThh:mm:ss[.fraction][Z|±hh:mm]" exactly as the filter evaluator does (T and Z
- * in either case, no offset meaning UTC, seconds up to 60, fractions past nanoseconds
- * truncated), so that SQL and the evaluator agree on every instant.
- */
-static bool parse_instant(const char *s, size_t len, struct instant *out)
-{
-    int y, mo, d, h, mi, se;
-    if (len < 19 || !read_digits(s, 4, &y) || s[4] != '-' || !read_digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !read_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !read_digits(s + 11, 2, &h) || s[13] != ':' || !read_digits(s + 14, 2, &mi) ||
-        s[16] != ':' || !read_digits(s + 17, 2, &se))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
-        return false;
-    size_t i = 19;
-    int32_t nsec = 0;
-    if (i < len && s[i] == '.') {
-        size_t first = ++i;
-        int used = 0;
-        while (i < len && is_digit(s[i])) {
-            if (used < 9) {
-                nsec = nsec * 10 + (s[i] - '0');
-                used++;
-            }
-            i++;
-        }
-        if (i == first)
-            return false;
-        for (; used < 9; used++)
-            nsec *= 10;
-    }
-    int64_t offset = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-        int oh, om;
-        if (len - i < 6 || !read_digits(s + i + 1, 2, &oh) || s[i + 3] != ':' ||
-            !read_digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
-            return false;
-        offset = (int64_t)oh * 3600 + om * 60;
-        if (s[i] == '-')
-            offset = -offset;
-        i += 6;
-    }
-    if (i != len)
-        return false;
-    out->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se - offset;
-    out->nsec = nsec;
-    return true;
-}
-
-/* Added to the seconds of a key so that every parseable instant (year 0000 minus a day of offset
- * and later) is non-negative and fits twelve digits. */
-#define KEY_EPOCH_SHIFT INT64_C(62167305600)
-
+/* Literals and stored values are read with the filter's lenient grammar so that SQL and the
+ * evaluator agree on every instant; a NUL inside the text makes it no dateTime. */
 bool scim_sqlgen_datetime_key(const char *text, size_t len, char key[SCIM_SQLGEN_DATETIME_KEY])
 {
-    struct instant t;
+    struct scim_instant t;
     key[0] = '\0';
-    if (!text || memchr(text, '\0', len) || !parse_instant(text, len, &t))
+    if (!text || !scim_datetime_parse(text, len, SCIM_DATETIME_LENIENT, &t))
         return false;
-    snprintf(key, SCIM_SQLGEN_DATETIME_KEY, "%012" PRId64 ".%09" PRId32, t.sec + KEY_EPOCH_SHIFT,
-             t.nsec);
+    scim_datetime_key(&t, key);
     return true;
 }
 
 bool scim_sqlgen_datetime_ms(const char *text, int64_t *ms, bool *exact)
 {
-    struct instant t;
-    if (!parse_instant(text, strlen(text), &t))
+    struct scim_instant t;
+    if (!scim_datetime_parse(text, strlen(text), SCIM_DATETIME_LENIENT, &t))
         return false;
-    *ms = t.sec * 1000 + t.nsec / 1000000;
-    *exact = t.nsec % 1000000 == 0;
+    *ms = scim_datetime_ms(&t, exact);
     return true;
 }
 
@@ -212,6 +111,11 @@ bool scim_sqlgen_datetime_ms(const char *text, int64_t *ms, bool *exact)
 static void sqlite_param(struct scim_sqlbuf *b, int n)
 {
     scim_sqlbuf_addf(b, "?%d", n);
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
 }
 
 static bool plain_key(const char *k)
@@ -770,6 +674,46 @@ static int value_index_in(struct gen *g, struct scim_sqlbuf *b, const struct sci
     return rc;
 }
 
+/*
+ * The COMPARE f on expr, the SQL of a single value that is NULL when absent (in the document or a
+ * membership row): presence tests compare it with '', other operators go through value_pred;
+ * below a not() (strict) the condition is made two-valued.
+ */
+static int nullable_compare(struct gen *g, struct scim_sqlbuf *b, const char *expr,
+                            const struct scim_attr *leaf, const struct scim_filter *f, bool strict)
+{
+    struct scim_sqlbuf t = {0};
+    int rc = 0;
+    if (is_presence(f)) {
+        scim_sqlbuf_addf(&t, "%s <> ''", expr);
+        emit_presence(b, t.data, true, f->op == SCIM_OP_EQ, strict);
+    } else {
+        struct operand o = {expr, false, false, false};
+        rc = value_pred(g, &t, &o, leaf, f);
+        if (rc == 0)
+            emit(b, t.data, true, strict);
+    }
+    scim_sqlbuf_clear(&t);
+    return rc;
+}
+
+/* Appends the SQL of the array element alias itself, or of its member sub when sub is not NULL;
+ * false (err filled) when sub's name cannot be written as a JSON path. */
+static bool element_expr(struct gen *g, struct scim_sqlbuf *b, const char *alias,
+                         const struct scim_attr *sub)
+{
+    if (!sub) {
+        g->d->element_value(b, alias);
+        return true;
+    }
+    const char *sub_key[1] = {sub->name};
+    struct ph sp;
+    if (!param_path(g, sub_key, 1, &sp))
+        return false;
+    g->d->element_member(b, alias, sp.s);
+    return true;
+}
+
 /* A COMPARE on an attribute held in a column of its own. */
 static int column_compare(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
                           const struct column *col, bool strict)
@@ -812,7 +756,7 @@ static int multi_compare(struct gen *g, struct scim_sqlbuf *b, const struct scim
     bool absent = presence && f->op == SCIM_OP_EQ;
     const char *keys[3];
     char alias[16];
-    struct ph arr, sp;
+    struct ph arr;
     struct scim_sqlbuf from = {0}, elem = {0}, t = {0};
     int rc = 0;
     if (!param_path(g, keys, doc_keys(path, false, keys), &arr)) {
@@ -826,15 +770,9 @@ static int multi_compare(struct gen *g, struct scim_sqlbuf *b, const struct scim
     }
     next_alias(g, alias);
     g->d->json_elements(&from, "r.doc", arr.s, alias);
-    if (path->sub) {
-        const char *sub_key[1] = {path->sub->name};
-        if (!param_path(g, sub_key, 1, &sp)) {
-            rc = SCIM_ERR;
-            goto out;
-        }
-        g->d->element_member(&elem, alias, sp.s);
-    } else {
-        g->d->element_value(&elem, alias);
+    if (!element_expr(g, &elem, alias, path->sub)) {
+        rc = SCIM_ERR;
+        goto out;
     }
     scim_sqlbuf_addf(b, "%sEXISTS (SELECT 1 FROM %s WHERE ", absent ? "NOT " : "", from.data);
     if (presence) {
@@ -878,15 +816,7 @@ static int single_compare(struct gen *g, struct scim_sqlbuf *b, const struct sci
         goto out;
     }
     g->d->json_value(&value, "r.doc", p.s);
-    if (presence) {
-        scim_sqlbuf_addf(&t, "%s <> ''", value.data);
-        emit_presence(b, t.data, true, absent, strict);
-        goto out;
-    }
-    struct operand o = {value.data, false, false, false};
-    rc = value_pred(g, &t, &o, leaf, f);
-    if (rc == 0)
-        emit(b, t.data, true, strict);
+    rc = nullable_compare(g, b, value.data, leaf, f, strict);
 out:
     scim_sqlbuf_clear(&value);
     scim_sqlbuf_clear(&t);
@@ -955,23 +885,12 @@ static int membership_compare(struct gen *g, struct scim_sqlbuf *b, enum members
                               const struct scim_filter *f, bool strict)
 {
     const struct scim_attr *leaf = f->path.sub;
-    struct scim_sqlbuf value = {0}, t = {0};
+    struct scim_sqlbuf value = {0};
     int rc = leaf ? membership_expr(g, &value, ms, leaf)
                   : scim_err_internal(g->err, "sqlgen: a membership compare without sub-attribute");
-    if (rc)
-        goto out;
-    if (is_presence(f)) {
-        scim_sqlbuf_addf(&t, "%s <> ''", value.data);
-        emit_presence(b, t.data, true, f->op == SCIM_OP_EQ, strict);
-        goto out;
-    }
-    struct operand o = {value.data, false, false, false};
-    rc = value_pred(g, &t, &o, leaf, f);
     if (rc == 0)
-        emit(b, t.data, true, strict);
-out:
+        rc = nullable_compare(g, b, value.data, leaf, f, strict);
     scim_sqlbuf_clear(&value);
-    scim_sqlbuf_clear(&t);
     return rc;
 }
 
@@ -1086,25 +1005,16 @@ static int gen_element_compare(struct gen *g, struct scim_sqlbuf *b, const struc
                                const struct element *e, bool strict)
 {
     const struct scim_attr *leaf = f->path.sub ? f->path.sub : f->path.attr;
-    bool presence = is_presence(f);
-    bool absent = presence && f->op == SCIM_OP_EQ;
-    struct scim_sqlbuf value = {0}, t = {0};
+    struct scim_sqlbuf value = {0};
     int rc = 0;
     if (leaf->type == SCIM_ATTR_COMPLEX || (!f->path.sub && !e->alias)) {
         rc = scim_err_internal(g->err, "sqlgen: a value filter compares a complex value");
         goto out;
     }
     if (e->alias) {
-        if (f->path.sub) {
-            const char *sub_key[1] = {f->path.sub->name};
-            struct ph sp;
-            if (!param_path(g, sub_key, 1, &sp)) {
-                rc = SCIM_ERR;
-                goto out;
-            }
-            g->d->element_member(&value, e->alias, sp.s);
-        } else {
-            g->d->element_value(&value, e->alias);
+        if (!element_expr(g, &value, e->alias, f->path.sub)) {
+            rc = SCIM_ERR;
+            goto out;
         }
     } else {
         const char *keys[3];
@@ -1118,18 +1028,9 @@ static int gen_element_compare(struct gen *g, struct scim_sqlbuf *b, const struc
         }
         g->d->json_value(&value, "r.doc", p.s);
     }
-    if (presence) {
-        scim_sqlbuf_addf(&t, "%s <> ''", value.data);
-        emit_presence(b, t.data, true, absent, strict);
-        goto out;
-    }
-    struct operand o = {value.data, false, false, false};
-    rc = value_pred(g, &t, &o, leaf, f);
-    if (rc == 0)
-        emit(b, t.data, true, strict);
+    rc = nullable_compare(g, b, value.data, leaf, f, strict);
 out:
     scim_sqlbuf_clear(&value);
-    scim_sqlbuf_clear(&t);
     return rc;
 }
 

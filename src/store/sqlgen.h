@@ -10,12 +10,13 @@
  * multi-valued value index table resource_values; it reproduces the semantics of the in-memory
  * evaluator scim_filter_match exactly (see scim_sqlgen_where below).
  * Owns: the mapping from attributes to indexed columns, which multi-valued values the value index
- * holds, the dateTime sort keys. Must not: run queries, know connections or HTTP, or change the
- * filter AST (the filter module owns it).
+ * holds, where dateTime sort keys (datetime.c) stand in for values. Must not: run queries, know
+ * connections or HTTP, or change the filter AST (the filter module owns it).
  */
 #ifndef SCIM_SQLGEN_H
 #define SCIM_SQLGEN_H
 
+#include "datetime.h"
 #include "err.h"
 #include "filter.h"
 #include "path.h"
@@ -193,20 +194,21 @@ void scim_sqlgen_index_values(const struct scim_resource_type *rt, const json_t 
 void scim_sqlgen_index_free(struct scim_sqlgen_index_entry *entries, size_t n);
 
 /* Size of a buffer that always holds a dateTime sort key and its NUL. */
-#define SCIM_SQLGEN_DATETIME_KEY 32
+#define SCIM_SQLGEN_DATETIME_KEY SCIM_DATETIME_KEY_BUF
 
 /*
- * Writes into key the sort key of the RFC 3339 date-time text[0..len) (the grammar the filter
- * parser accepts: T and Z in either case, optional fraction, Z or a numeric offset, none meaning
- * UTC): fixed-width text whose byte order is the order of the instants. Returns false (and leaves
- * key empty) when text is not such a date-time.
+ * Writes into key the sort key (scim_datetime_key) of the date-time text[0..len) as the filter
+ * reads it (scim_datetime_parse with SCIM_DATETIME_LENIENT: T and Z in either case, optional
+ * fraction, Z or a numeric offset, none meaning UTC): fixed-width text whose byte order is the
+ * order of the instants. Returns false (and leaves key empty) when text is not such a date-time
+ * or holds a NUL.
  */
 bool scim_sqlgen_datetime_key(const char *text, size_t len, char key[SCIM_SQLGEN_DATETIME_KEY]);
 
 /*
- * Parses the RFC 3339 date-time text (NUL-terminated) into milliseconds since the epoch, rounded
- * down, and *exact (true when the instant has no fraction finer than a millisecond). False when
- * text is not a date-time.
+ * Parses the date-time text (NUL-terminated; the grammar of scim_sqlgen_datetime_key) into
+ * milliseconds since the epoch, rounded down, and *exact (true when the instant has no fraction
+ * finer than a millisecond). False when text is not a date-time.
  */
 bool scim_sqlgen_datetime_ms(const char *text, int64_t *ms, bool *exact);
 
