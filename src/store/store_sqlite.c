@@ -1708,6 +1708,7 @@ struct plan {
     struct scim_sqlgen where; /* where.sql NULL: no filter */
     struct scim_sqlgen sort;  /* sort.sql NULL: creation order */
     bool descending;
+    bool key_never_null; /* the sort key is a NOT NULL column: no "missing values last" term */
     int next_param;
     char *from;   /* " FROM resources r WHERE ... " with the filter */
     char *select; /* "SELECT <row columns>, r.rowid, <sort key or NULL>" */
@@ -1717,6 +1718,26 @@ struct plan {
 #define PLAN_COLUMNS "SELECT r.id, r.version, r.created_ms, r.modified_ms, r.doc, r.rowid, "
 #define COL_ROWID 5
 #define COL_KEY 6
+
+/*
+ * True when every live resource has a value for the sortBy path, because its column is filled
+ * on every write: meta.created, meta.lastModified, id, a User's userName and a Group's
+ * displayName. Index paging then orders by the key alone, which lets SQLite walk the column's
+ * index instead of sorting every row.
+ */
+static bool sort_key_never_null(const char *rt_name, const struct scim_path *path)
+{
+    const char *name = path->attr->name;
+    if (path->schema == NULL && !path->sub)
+        return strcmp(name, "id") == 0;
+    if (path->schema == NULL && strcmp(name, "meta") == 0)
+        return strcmp(path->sub->name, "created") == 0 ||
+               strcmp(path->sub->name, "lastModified") == 0;
+    if (path->sub || path->in_extension)
+        return false;
+    return (strcmp(rt_name, "User") == 0 && strcmp(name, "userName") == 0) ||
+           (strcmp(rt_name, "Group") == 0 && strcmp(name, "displayName") == 0);
+}
 
 static void plan_clear(struct plan *p)
 {
@@ -1783,6 +1804,7 @@ static int plan_build(const struct scim_tenant *tenant, const char *rt_name,
             goto out;
         p->next_param = p->sort.next_param;
         p->descending = query->descending;
+        p->key_never_null = sort_key_never_null(rt_name, query->sort_by);
     }
     scim_sqlbuf_add(&b, " FROM resources r WHERE r.tenant_id = ?1 AND r.type = ?2 "
                         "AND r.deleted_ms IS NULL");
@@ -1839,6 +1861,9 @@ static char *sql_offset_page(const struct plan *p)
         return scim_asprintf("%s%s ORDER BY r.rowid LIMIT ?%d OFFSET ?%d", p->select, p->from,
                              p->next_param, p->next_param + 1);
     const char *dir = p->descending ? " DESC" : "";
+    if (p->key_never_null)
+        return scim_asprintf("%s%s ORDER BY %s%s, r.rowid%s LIMIT ?%d OFFSET ?%d", p->select,
+                             p->from, k, dir, dir, p->next_param, p->next_param + 1);
     return scim_asprintf("%s%s ORDER BY (%s) IS NULL%s, %s%s, r.rowid%s LIMIT ?%d OFFSET ?%d",
                          p->select, p->from, k, dir, k, dir, dir, p->next_param, p->next_param + 1);
 }
