@@ -110,9 +110,11 @@ static void add_refs(const char *base_url, json_t *list, const char *endpoint)
             const char *type = json_string_value(json_object_get(e, "type"));
             ep = type && strcmp(type, "Group") == 0 ? "/Groups" : "/Users";
         }
-        char *ref = scim_asprintf("%.*s%s/%s", (int)base_len, base_url, ep, value);
-        json_object_set_new(e, "$ref", json_string(ref));
-        scim_free(ref);
+        /* Built in a stack buffer: a full GET of a large group does this per member. */
+        char ref[1024];
+        int n = snprintf(ref, sizeof(ref), "%.*s%s/%s", (int)base_len, base_url, ep, value);
+        if (n > 0 && (size_t)n < sizeof(ref))
+            json_object_set_new_nocheck(e, "$ref", json_stringn_nocheck(ref, (size_t)n));
     }
 }
 

@@ -106,19 +106,33 @@ json_t *scim_json_get_ci(const json_t *obj, const char *key)
     return k ? json_object_get(obj, k) : NULL;
 }
 
+/* The growing buffer json_dump_callback writes into. */
+struct dump_buf {
+    char *text;
+    size_t len, cap;
+};
+
+static int dump_append(const char *chunk, size_t size, void *data)
+{
+    struct dump_buf *b = data;
+    if (b->len + size + 1 > b->cap) {
+        while (b->len + size + 1 > b->cap)
+            b->cap *= 2;
+        b->text = scim_realloc(b->text, b->cap);
+    }
+    memcpy(b->text + b->len, chunk, size);
+    b->len += size;
+    return 0;
+}
+
 char *scim_json_dump(const json_t *doc, size_t *len)
 {
-    /* One pass in the common case: most documents fit the first guess. */
-    size_t cap = 4096;
-    char *text = scim_malloc(cap);
-    size_t size = json_dumpb(doc, text, cap - 1, JSON_COMPACT);
-    if (size >= cap) {
-        cap = size + 1;
-        text = scim_realloc(text, cap);
-        json_dumpb(doc, text, size, JSON_COMPACT);
-    }
-    text[size] = '\0';
+    /* One pass always (json_dumpb into a buffer that turns out too small would serialise the
+     * document twice, which a 100,000-member group feels). */
+    struct dump_buf b = {scim_malloc(4096), 0, 4096};
+    json_dump_callback(doc, dump_append, &b, JSON_COMPACT);
+    b.text[b.len] = '\0';
     if (len)
-        *len = size;
-    return text;
+        *len = b.len;
+    return b.text;
 }

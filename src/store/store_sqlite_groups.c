@@ -73,12 +73,9 @@
 #define SQL_MEMBER_ROWIDS                                                                          \
     "SELECT member_rowid FROM group_members WHERE tenant_id = ?1 AND group_rowid = ?2 "            \
     "ORDER BY member_rowid"
-/* Is group ?3 the group ?2 itself or one of its members, at any depth (adding ?2 to ?3 would then
- * close a cycle)? */
-#define SQL_CYCLE                                                                                  \
-    "WITH RECURSIVE down(g) AS (SELECT ?2 UNION SELECT gm.member_rowid FROM down "                 \
-    "JOIN group_members gm ON gm.tenant_id = ?1 AND gm.group_rowid = down.g "                      \
-    "WHERE gm.member_type = 'Group') SELECT 1 FROM down WHERE g = ?3 LIMIT 1"
+/* The groups that hold ?2 directly: one step of a walk up nested groups (covering index). */
+#define SQL_PARENTS                                                                                \
+    "SELECT group_rowid FROM group_members WHERE tenant_id = ?1 AND member_rowid = ?2"
 #define SQL_SETTING_GET "SELECT value FROM tenant_settings WHERE tenant_id = ?1 AND name = ?2"
 #define SQL_SETTING_SET                                                                            \
     "INSERT INTO tenant_settings(tenant_id, name, value) VALUES (?1, ?2, ?3) "                     \
@@ -95,31 +92,21 @@
     "WHERE gm.tenant_id = ?1 AND gm.group_rowid = (SELECT rowid FROM resources "                   \
     "WHERE tenant_id = ?1 AND type = 'Group' AND id = ?2 AND deleted_ms IS NULL) "                 \
     "ORDER BY gm.member_rowid"
-/*
- * Everything a rendered User needs from the rows, in one statement (the hot path of GET /Users):
- * kind 0: a group the live user ?2 belongs to, directly (direct = 1) or through nested groups
- *         (rowid, id, displayName, direct);
- * kind 1: a role a mapping of such a group grants (group rowid, group id, role, priority);
- * kind 2: the tenant's default_role setting, when it has one (value in column 3);
- * kind 3: the user exists (its rowid).
- * UNION keeps the walk up finite even if a cycle ever slipped in. CROSS JOIN keeps SQLite's
- * join order: from the (few) groups of the user to their rows, never a scan of resources.
- */
-#define SQL_DERIVE_USER                                                                            \
-    "WITH RECURSIVE me(rid) AS (SELECT rowid FROM resources WHERE tenant_id = ?1 "                 \
-    "AND type = 'User' AND id = ?2 AND deleted_ms IS NULL), "                                      \
-    "up(grp, direct) AS (SELECT gm.group_rowid, 1 FROM me JOIN group_members gm "                  \
-    "ON gm.tenant_id = ?1 AND gm.member_rowid = me.rid UNION SELECT gm.group_rowid, 0 FROM up "    \
-    "JOIN group_members gm ON gm.tenant_id = ?1 AND gm.member_rowid = up.grp), "                   \
-    "g(grp, direct) AS (SELECT grp, max(direct) FROM up GROUP BY grp) "                            \
-    "SELECT 0, r.rowid, r.id, r.display_name, g.direct FROM g CROSS JOIN resources r "             \
-    "ON r.rowid = g.grp WHERE r.deleted_ms IS NULL "                                               \
-    "UNION ALL SELECT 1, r.rowid, r.id, rm.role, rm.priority FROM g CROSS JOIN role_mappings rm "  \
-    "ON rm.tenant_id = ?1 AND rm.group_rowid = g.grp CROSS JOIN resources r ON r.rowid = g.grp "   \
-    "WHERE r.deleted_ms IS NULL "                                                                  \
-    "UNION ALL SELECT 2, 0, NULL, value, NULL FROM tenant_settings WHERE tenant_id = ?1 "          \
-    "AND name = 'default_role' "                                                                   \
-    "UNION ALL SELECT 3, rid, NULL, NULL, NULL FROM me ORDER BY 1, 2, 4"
+/* The live user ?2, the tenant's default_role setting (NULL when unset), and the groups that hold
+ * the user directly (one row each; one row with NULL when there is none): the whole of what
+ * rendering a user in no group needs, in one statement. */
+#define SQL_USER_ME                                                                                \
+    "SELECT me.rowid, (SELECT value FROM tenant_settings WHERE tenant_id = ?1 "                    \
+    "AND name = 'default_role'), gm.group_rowid FROM resources me LEFT JOIN group_members gm "     \
+    "ON gm.tenant_id = ?1 AND gm.member_rowid = me.rowid WHERE me.tenant_id = ?1 "                 \
+    "AND me.type = 'User' AND me.id = ?2 AND me.deleted_ms IS NULL"
+/* One group of a user: its id and displayName, and each role its mapping grants (one row per
+ * role; one row with NULL role when it grants none). */
+#define SQL_GROUP_GRANTS                                                                           \
+    "SELECT r.id, r.display_name, rm.role, rm.priority FROM resources r LEFT JOIN role_mappings "  \
+    "rm "                                                                                          \
+    "ON rm.tenant_id = ?1 AND rm.group_rowid = r.rowid WHERE r.rowid = ?2 AND r.tenant_id = ?1 "   \
+    "AND r.deleted_ms IS NULL ORDER BY rm.role"
 #define SQL_USER_ROW                                                                               \
     "SELECT rowid, doc FROM resources WHERE tenant_id = ?1 AND type = 'User' AND id = ?2 "         \
     "AND deleted_ms IS NULL"
@@ -155,6 +142,16 @@ long scim_sqlite_membership_reads(void)
 }
 
 /* ---- small helpers ---------------------------------------------------------------------- */
+
+/* Returns a new JSON string of column col without UTF-8 validation: for texts that the store
+ * wrote from validated documents (ids, types, display names). NULL becomes JSON null. */
+static json_t *column_text_nocheck(sqlite3_stmt *q, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(q, col);
+    if (!t)
+        return json_null();
+    return json_stringn_nocheck(t, (size_t)sqlite3_column_bytes(q, col));
+}
 
 static int bind_text(sqlite3_stmt *q, int i, const char *s)
 {
@@ -395,26 +392,100 @@ static int resolve(struct gw *g, const struct scim_member_ref *ref, struct membe
     return 0;
 }
 
-/* Refuses to add group member to the group being written when that would close a cycle. */
+/*
+ * The groups above one resource: every group that holds it directly (direct) or through nested
+ * groups. Found by a breadth-first walk in C, one indexed lookup (SQL_PARENTS) per group
+ * reached: a recursive CTE would let SQLite build a Bloom filter over every membership row of
+ * the tenant at each step, which a 100,000-member group makes slow. Cycles (which writes refuse)
+ * cannot make it loop: a group is visited once.
+ */
+struct walk {
+    int64_t *rowid; /* owned; rowid[0..n) in the order reached */
+    bool *direct;   /* owned; parallel to rowid */
+    size_t n, cap;
+};
+
+static void walk_clear(struct walk *w)
+{
+    scim_free(w->rowid);
+    scim_free(w->direct);
+    memset(w, 0, sizeof(*w));
+}
+
+static bool walk_has(const struct walk *w, int64_t rowid)
+{
+    for (size_t i = 0; i < w->n; i++)
+        if (w->rowid[i] == rowid)
+            return true;
+    return false;
+}
+
+static void walk_add(struct walk *w, int64_t rowid, bool direct)
+{
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 8;
+        w->rowid = scim_realloc(w->rowid, w->cap * sizeof(*w->rowid));
+        w->direct = scim_realloc(w->direct, w->cap * sizeof(*w->direct));
+    }
+    w->rowid[w->n] = rowid;
+    w->direct[w->n++] = direct;
+}
+
+/*
+ * Walks up from start into *w, stopping early (*found true) when the group stop (0: none) is
+ * reached. *w is zeroed by the caller, or already holds exactly start's direct parents (seeded,
+ * all marked direct) when the caller read them with another statement.
+ */
+static int walk_up(struct conn *c, const struct scim_tenant *tenant, int64_t start, int64_t stop,
+                   bool seeded, struct walk *w, bool *found, struct scim_err *err)
+{
+    *found = false;
+    /* Step 0 looks up start's parents; step k (1..n) those of the k-th group reached. */
+    for (size_t next = seeded ? 1 : 0; next <= w->n; next++) {
+        int64_t from = next == 0 ? start : w->rowid[next - 1];
+        sqlite3_stmt *q = tenant_stmt(c, SQL_PARENTS, tenant, err);
+        if (!q)
+            return SCIM_ERR;
+        if (bind_i64(q, 2, from))
+            return scim_sqlite_fail(c, "bind", err);
+        int step;
+        while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+            int64_t parent = sqlite3_column_int64(q, 0);
+            if (parent == start || walk_has(w, parent))
+                continue;
+            walk_add(w, parent, next == 0);
+            if (parent == stop) {
+                *found = true;
+                sqlite3_reset(q);
+                return 0;
+            }
+        }
+        if (step != SQLITE_DONE)
+            return scim_sqlite_fail(c, "walk up nested groups", err);
+        sqlite3_reset(q);
+    }
+    return 0;
+}
+
+/*
+ * Refuses to add group m to the group being written when that would close a cycle: when m is
+ * the group itself, or holds it directly or through nested groups (m is above it).
+ */
 static int check_cycle(struct gw *g, const struct member *m, const char *value)
 {
-    sqlite3_stmt *q = tenant_stmt(g->c, SQL_CYCLE, g->tenant, g->err);
-    if (!q)
-        return SCIM_ERR;
-    if (bind_i64(q, 2, m->rowid) || bind_i64(q, 3, g->group_rowid))
-        return scim_sqlite_fail(g->c, "bind", g->err);
-    int step = sqlite3_step(q);
-    if (step == SQLITE_ROW)
+    if (m->rowid == g->group_rowid)
         return scim_err_set(g->err, 400, SCIM_TYPE_INVALID_VALUE,
-                            m->rowid == g->group_rowid
-                                ? "A group cannot be a member of itself ('%.100s')"
-                                : "Adding group '%.100s' would create a cycle: this group is "
-                                  "already a member of it, directly or through nested groups",
-                            value ? value : "");
-    if (step != SQLITE_DONE)
-        return scim_sqlite_fail(g->c, "check for a cycle", g->err);
-    sqlite3_reset(q);
-    return 0;
+                            "A group cannot be a member of itself ('%.100s')", value ? value : "");
+    struct walk w = {0};
+    bool found = false;
+    int rc = walk_up(g->c, g->tenant, g->group_rowid, m->rowid, false, &w, &found, g->err);
+    walk_clear(&w);
+    if (rc == 0 && found)
+        rc = scim_err_set(g->err, 400, SCIM_TYPE_INVALID_VALUE,
+                          "Adding group '%.100s' would create a cycle: this group is already a "
+                          "member of it, directly or through nested groups",
+                          value ? value : "");
+    return rc;
 }
 
 /* Inserts one membership row (nothing when it exists). */
@@ -808,12 +879,14 @@ static int read_members(struct conn *c, const struct scim_tenant *tenant, const 
         return SCIM_ERR;
     json_t *members = json_array();
     int step;
+    /* A full GET of a 100,000-member group builds this many objects: keys are constants and
+     * the texts come from documents validated on write, so jansson's checks are skipped. */
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         json_t *m = json_object();
-        json_object_set_new(m, "value", scim_sqlite_column_text(q, 0));
-        json_object_set_new(m, "type", scim_sqlite_column_text(q, 1));
+        json_object_set_new_nocheck(m, "value", column_text_nocheck(q, 0));
+        json_object_set_new_nocheck(m, "type", column_text_nocheck(q, 1));
         if (sqlite3_column_type(q, 2) == SQLITE_TEXT)
-            json_object_set_new(m, "display", scim_sqlite_column_text(q, 2));
+            json_object_set_new_nocheck(m, "display", column_text_nocheck(q, 2));
         json_array_append_new(members, m);
     }
     if (step != SQLITE_DONE) {
@@ -824,7 +897,7 @@ static int read_members(struct conn *c, const struct scim_tenant *tenant, const 
     return 0;
 }
 
-/* What the rows say about one user (SQL_DERIVE_USER). Release with user_rows_clear. */
+/* What the rows say about one user (read_user). Release with user_rows_clear. */
 struct user_rows {
     bool exists;
     json_t *groups; /* owned array of {value, display, type direct|indirect} */
@@ -839,45 +912,92 @@ static void user_rows_clear(struct user_rows *u)
     memset(u, 0, sizeof(*u));
 }
 
+static int walk_rowid_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int read_user(struct conn *c, const struct scim_tenant *tenant, const char *id,
                      struct user_rows *u, struct scim_err *err)
 {
+    struct walk w = {0};
+    int64_t *order = NULL;
+    bool found;
     memset(u, 0, sizeof(*u));
     snprintf(u->default_role, sizeof(u->default_role), "%s", SCIM_ROLE_DEFAULT);
     u->groups = json_array();
     u->grants = json_array();
-    sqlite3_stmt *q = membership_stmt(c, SQL_DERIVE_USER, tenant, id, err);
-    if (!q)
-        return SCIM_ERR;
+    int rc = 0;
+    sqlite3_stmt *q = membership_stmt(c, SQL_USER_ME, tenant, id, err);
+    if (!q) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    int64_t me = 0;
     int step;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        switch (sqlite3_column_int(q, 0)) {
-        case 0: {
-            json_t *g = json_object();
-            json_object_set_new(g, "value", scim_sqlite_column_text(q, 2));
-            if (sqlite3_column_type(q, 3) == SQLITE_TEXT)
-                json_object_set_new(g, "display", scim_sqlite_column_text(q, 3));
-            json_object_set_new(g, "type",
-                                json_string(sqlite3_column_int(q, 4) ? "direct" : "indirect"));
-            json_array_append_new(u->groups, g);
-            break;
-        }
-        case 1:
-            json_array_append_new(u->grants, json_pack("[o,o,I]", scim_sqlite_column_text(q, 3),
-                                                       scim_sqlite_column_text(q, 2),
-                                                       (json_int_t)sqlite3_column_int64(q, 4)));
-            break;
-        case 2:
-            scim_sqlite_copy_column(u->default_role, sizeof(u->default_role), q, 3);
-            break;
-        default:
-            u->exists = true;
-            break;
-        }
+        if (!u->exists && sqlite3_column_type(q, 1) != SQLITE_NULL)
+            scim_sqlite_copy_column(u->default_role, sizeof(u->default_role), q, 1);
+        u->exists = true;
+        me = sqlite3_column_int64(q, 0);
+        if (sqlite3_column_type(q, 2) != SQLITE_NULL)
+            walk_add(&w, sqlite3_column_int64(q, 2), true);
     }
-    if (step != SQLITE_DONE)
-        return scim_sqlite_fail(c, "read the groups and roles of a user", err);
-    return 0;
+    if (step != SQLITE_DONE) {
+        rc = scim_sqlite_fail(c, "read user", err);
+        goto out;
+    }
+    sqlite3_reset(q);
+    if (w.n == 0)
+        goto out;
+    rc = walk_up(c, tenant, me, 0, true, &w, &found, err);
+    if (rc)
+        goto out;
+    /* Groups in creation order; each with its id, displayName and the roles it grants. */
+    order = scim_calloc(w.n, sizeof(*order));
+    memcpy(order, w.rowid, w.n * sizeof(*order));
+    qsort(order, w.n, sizeof(*order), walk_rowid_cmp);
+    for (size_t k = 0; k < w.n; k++) {
+        bool direct = false;
+        for (size_t i = 0; i < w.n; i++)
+            if (w.rowid[i] == order[k])
+                direct = w.direct[i];
+        q = tenant_stmt(c, SQL_GROUP_GRANTS, tenant, err);
+        if (!q) {
+            rc = SCIM_ERR;
+            goto out;
+        }
+        if (bind_i64(q, 2, order[k])) {
+            rc = scim_sqlite_fail(c, "bind", err);
+            goto out;
+        }
+        bool first = true;
+        while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+            if (first) {
+                json_t *g = json_object();
+                json_object_set_new(g, "value", scim_sqlite_column_text(q, 0));
+                if (sqlite3_column_type(q, 1) == SQLITE_TEXT)
+                    json_object_set_new(g, "display", scim_sqlite_column_text(q, 1));
+                json_object_set_new(g, "type", json_string(direct ? "direct" : "indirect"));
+                json_array_append_new(u->groups, g);
+                first = false;
+            }
+            if (sqlite3_column_type(q, 2) != SQLITE_NULL)
+                json_array_append_new(u->grants, json_pack("[o,o,I]", scim_sqlite_column_text(q, 2),
+                                                           scim_sqlite_column_text(q, 0),
+                                                           (json_int_t)sqlite3_column_int64(q, 3)));
+        }
+        if (step != SQLITE_DONE) {
+            rc = scim_sqlite_fail(c, "read a group of a user", err);
+            goto out;
+        }
+        sqlite3_reset(q);
+    }
+out:
+    scim_free(order);
+    walk_clear(&w);
+    return rc;
 }
 
 /* Returns the effective roles (scim_roles_effective, new reference) of a user from its rows and
