@@ -7,6 +7,7 @@
 # a second scimd on a fresh database seeded with BENCH_QUERY_USERS users (default 1,000,000;
 # smaller to try it), wrk on indexed filters next to GET by id, and a cursor walk over every
 # user (bench/cursor_walk.py); its section of bench/RESULTS.md is replaced, the rest kept.
+# Last, the Groups part (issue 5, bench/groups.sh; BENCH_GROUPS=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -246,9 +247,9 @@ for c in get_by_id filter_username post_users patch_active patch_wide; do
     echo "  ${figures[$c]}"
 done
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-# The issue 3 sections survive the rewrite of $out below (the query part replaces its own).
-[ -f "$out" ] && awk -v p="$query_prefix" '/^## /{s=(index($0, p) == 1)} s' "$out" \
-    >"$work/query_kept.md"
+# The issue 3 and 5 sections survive the rewrite of $out below (each part replaces its own).
+[ -f "$out" ] && awk -v p="$query_prefix" -v g="## Issue 5:" \
+    '/^## /{s=(index($0, p) == 1 || index($0, g) == 1)} s' "$out" >"$work/query_kept.md"
 hw="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 
 {
@@ -287,4 +288,11 @@ if [ -s "$work/query_kept.md" ]; then
     cat "$work/query_kept.md" >>"$out"
 fi
 [ -s "$work/query_section.md" ] && query_write_section
+# Issue 5: a group with 100,000 members (bench/groups.sh, its own server and section of $out;
+# BENCH_GROUPS=0 skips it).
+if [ "${BENCH_GROUPS:-1}" = 1 ]; then
+    [ -n "${pid:-}" ] && kill "$pid" && wait "$pid" || true
+    pid=
+    bash bench/groups.sh
+fi
 cat "$out"
