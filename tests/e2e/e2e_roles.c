@@ -369,6 +369,44 @@ static void test_e2e_roles_scimctl(void **state)
         e2e_scimctl(srv, NULL, "role-map", "remove", "--tenant", "e2e", "--group", g.v, NULL), 1);
 }
 
+/* Group writes are audited in their transaction: the membership changes requested, and the
+ * member ids a tenant with unknown_members=skip ignored. */
+static void test_e2e_roles_group_writes_audited(void **state)
+{
+    (void)state;
+    struct id u, g;
+    user("audited-member@example.com", NULL, &u);
+    group("Audited Group", &g, NULL);
+    membership("add", g.v, u.v);
+    struct e2e_resp *r = e2e_get(srv, admin, "/api/v1/audit?resource_id=%s", g.v);
+    assert_status(r, 200);
+    /* Newest first: the PATCH, then the POST. */
+    assert_json_str(r, "entries[0].method", "PATCH");
+    assert_json_int(r, "entries[0].status", 204);
+    assert_json_str(r, "entries[0].resource_type", "Group");
+    assert_json_str(r, "entries[0].diff.members[0].op", "add");
+    assert_json_str(r, "entries[0].diff.members[0].value[0]", u.v);
+    assert_json_str(r, "entries[1].method", "POST");
+    assert_json_str(r, "entries[1].diff.after.displayName", "Audited Group");
+    e2e_resp_free(r);
+    assert_int_equal(e2e_scimctl(srv, NULL, "tenant", "set", "e2e", "unknown_members=skip", NULL),
+                     0);
+    membership("add", g.v, "no-such-member");
+    assert_int_equal(e2e_scimctl(srv, NULL, "tenant", "set", "e2e", "unknown_members=reject", NULL),
+                     0);
+    r = e2e_get(srv, admin, "/api/v1/audit?resource_id=%s", g.v);
+    bool seen = false;
+    size_t i;
+    json_t *e;
+    json_array_foreach (json_object_get(r->json, "entries"), i, e) {
+        const char *skipped = e2e_str(e, "diff.skipped_members[0]");
+        seen = seen || (skipped && strcmp(skipped, "no-such-member") == 0);
+    }
+    if (!seen)
+        e2e_fail(r, "the skipped member id must be audited");
+    e2e_resp_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_e2e_roles_nested_groups_and_group_delete),
         cmocka_unit_test(test_e2e_roles_idp_roles_and_round_trip),
         cmocka_unit_test(test_e2e_roles_scimctl),
+        cmocka_unit_test(test_e2e_roles_group_writes_audited),
     };
     return cmocka_run_group_tests_name("e2e_roles", tests, group_setup, group_teardown);
 }
