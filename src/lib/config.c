@@ -60,6 +60,8 @@ static const struct option_def options[] = {
             "seconds an idle or slow connection is kept"),
     INT_OPT("max-connections", max_connections, "1024", 1, 65536, "SCIMD_MAX_CONNECTIONS",
             "most concurrent client connections"),
+    INT_OPT("audit-reads", audit_reads, "1", 0, 1, "SCIMD_AUDIT_READS",
+            "1: successful GETs and searches get audit rows too; 0: only writes and failures"),
     INT_OPT("audit-retention-days", audit_retention_days, "90", 0, 36500,
             "SCIMD_AUDIT_RETENTION_DAYS",
             "days audit rows are kept (pruned at start and hourly; 0: forever)"),

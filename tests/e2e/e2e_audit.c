@@ -581,6 +581,39 @@ static void test_e2e_audit_retention_prunes_at_start(void **state)
     e2e_resp_free(r);
 }
 
+/* --audit-reads=0: successful reads leave no row; writes and failed reads still do. */
+static void test_e2e_audit_reads_can_be_turned_off(void **state)
+{
+    (void)state;
+    struct e2e_server *quiet = NULL;
+    const char *const args[] = {"--audit-reads=0", NULL};
+    assert_int_equal(e2e_setup(args, &quiet), 0);
+    struct e2e_resp *made = e2e_create_user(quiet, quiet->token, "reads-off", NULL);
+    struct e2e_resp *r =
+        e2e_get(quiet, quiet->token, "/scim/v2/Users/%s", e2e_str(made->json, "id"));
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    r = e2e_get(quiet, quiet->token, "/scim/v2/Users/no-such-user");
+    assert_status(r, 404);
+    e2e_resp_free(r);
+    e2e_resp_free(made);
+    /* A clean stop writes every queued row. */
+    assert_int_equal(e2e_server_stop(quiet), 0);
+    char *ok_reads = e2e_sql_text(quiet, "SELECT count(*) FROM audit WHERE method = 'GET' AND "
+                                         "status = 200");
+    char *failed_reads = e2e_sql_text(quiet, "SELECT count(*) FROM audit WHERE method = 'GET' "
+                                             "AND status = 404");
+    char *writes = e2e_sql_text(quiet, "SELECT count(*) FROM audit WHERE method = 'POST' AND "
+                                       "status = 201");
+    assert_string_equal(ok_reads, "0");
+    assert_string_equal(failed_reads, "1");
+    assert_string_equal(writes, "1");
+    scim_free(ok_reads);
+    scim_free(failed_reads);
+    scim_free(writes);
+    e2e_server_free(quiet);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_e2e_audit_filters_and_cursor_pages),
         cmocka_unit_test(test_e2e_audit_scimctl_tail_and_search),
         cmocka_unit_test(test_e2e_audit_retention_prunes_at_start),
+        cmocka_unit_test(test_e2e_audit_reads_can_be_turned_off),
     };
     return cmocka_run_group_tests_name("e2e_audit", tests, group_setup, group_teardown);
 }
