@@ -53,8 +53,7 @@ static void params_from_query(const struct scim_request *req, struct list_params
 }
 
 /* A SearchRequest member that must be a string (or absent). */
-static int body_string(const json_t *body, const char *key, const char **out,
-                       struct scim_err *err)
+static int body_string(const json_t *body, const char *key, const char **out, struct scim_err *err)
 {
     const json_t *v = scim_json_get_ci(body, key);
     *out = NULL;
@@ -252,8 +251,8 @@ static int list_one(struct scim_request *req, const struct scim_resource_type *r
     int rc = plan_build(req, rt, p, &plan, err);
     if (rc < 0)
         return rc;
-    rc = scim_store_resource_query(req->ctx->store, &req->auth.tenant, rt->name, &plan.query,
-                                   &page, err);
+    rc = scim_store_resource_query(req->ctx->store, &req->auth.tenant, rt->name, &plan.query, &page,
+                                   err);
     if (rc < 0)
         goto out;
     json_t *resources = json_array();
@@ -283,8 +282,7 @@ out:
  * the types in table order as one sequence. A filter that names an attribute one type lacks
  * simply matches nothing of that type; if no type understands it, that is the client's error.
  */
-static int search_all(struct scim_request *req, const struct list_params *p,
-                      struct scim_err *err)
+static int search_all(struct scim_request *req, const struct list_params *p, struct scim_err *err)
 {
     int rc = 0;
     if (p->cursor)

@@ -106,8 +106,8 @@ static int hash_password(const char *password, char *out, struct scim_err *err)
 
 /* Checks attributes= / excludedAttributes= before a write, so a bad projection is a 400 that
  * changes nothing rather than a 400 after the write happened. */
-static int validate_projection(const struct scim_request *req,
-                               const struct scim_resource_type *rt, struct scim_err *err)
+static int validate_projection(const struct scim_request *req, const struct scim_resource_type *rt,
+                               struct scim_err *err)
 {
     struct scim_projection p;
     int rc = query_projection(req, rt, &p, err);
