@@ -9,7 +9,9 @@
 #include "config.h"
 #include "store.h"
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct scimctl {
@@ -49,6 +51,13 @@ int scimctl_audit_search(struct scimctl *ctl, int argc, char **argv);
 const char *scimctl_flag(int argc, char **argv, const char *name, int *index);
 /* True when the bare flag "--name" is present. */
 bool scimctl_switch(int argc, char **argv, const char *name);
+/*
+ * Joins every --scope flag of argv into out (space-separated; "scim" when none is given).
+ * Returns 0, or the exit status 2 after printing which scope is unknown.
+ */
+int scimctl_scopes(int argc, char **argv, char *out, size_t size);
+/* The string member key of obj, or "-" when it is absent or null (for table output). */
+const char *scimctl_text_or_dash(const json_t *obj, const char *key);
 /* Prints "scimctl: <message>" to stderr and returns exit status 1 (2 for usage errors). */
 int scimctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

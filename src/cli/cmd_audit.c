@@ -19,12 +19,6 @@
 
 #define TAIL_DEFAULT 20
 
-static const char *text_or_dash(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s && s[0] ? s : "-";
-}
-
 /* Prints one row as a line: time, tenant, actor, method, path, status, type/id, request id,
  * and the dialect rules when any fired. */
 static void print_row(const json_t *row)
@@ -35,11 +29,12 @@ static void print_row(const json_t *row)
     json_array_foreach (json_object_get(row, "dialect"), i, rule)
         len += (size_t)snprintf(rules + len, len < sizeof(rules) ? sizeof(rules) - len : 0, "%s%s",
                                 len ? "," : " dialect=", json_string_value(rule));
-    printf("%-24s %-12s %-36s %-6s %-40s %3lld %s/%s %s%s\n", text_or_dash(row, "time"),
-           text_or_dash(row, "tenant"), text_or_dash(row, "actor"), text_or_dash(row, "method"),
-           text_or_dash(row, "path"), (long long)json_integer_value(json_object_get(row, "status")),
-           text_or_dash(row, "resource_type"), text_or_dash(row, "resource_id"),
-           text_or_dash(row, "request_id"), rules);
+    printf("%-24s %-12s %-36s %-6s %-40s %3lld %s/%s %s%s\n", scimctl_text_or_dash(row, "time"),
+           scimctl_text_or_dash(row, "tenant"), scimctl_text_or_dash(row, "actor"),
+           scimctl_text_or_dash(row, "method"), scimctl_text_or_dash(row, "path"),
+           (long long)json_integer_value(json_object_get(row, "status")),
+           scimctl_text_or_dash(row, "resource_type"), scimctl_text_or_dash(row, "resource_id"),
+           scimctl_text_or_dash(row, "request_id"), rules);
 }
 
 /* Parses a positive integer option value; -1 when it is not one from 1 to max. */

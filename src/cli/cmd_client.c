@@ -40,20 +40,10 @@ int scimctl_client_create(struct scimctl *ctl, int argc, char **argv)
         return scimctl_fail(2, "--description is required (say which IdP will use the client)");
     if (strlen(description) > 255)
         return scimctl_fail(2, "--description is at most 255 characters");
-    char scopes[128] = "";
-    int index = 1;
-    const char *scope;
-    while ((scope = scimctl_flag(argc, argv, "scope", &index)) != NULL) {
-        unsigned bits;
-        if (scim_token_parse_scopes(scope, &bits) < 0 || bits == 0)
-            return scimctl_fail(2, "unknown scope '%s' (scopes: scim, scim:read, admin)", scope);
-        size_t len = strlen(scopes);
-        if (len + strlen(scope) + 2 > sizeof(scopes))
-            return scimctl_fail(2, "too many scopes");
-        snprintf(scopes + len, sizeof(scopes) - len, "%s%s", len ? " " : "", scope);
-    }
-    if (!scopes[0])
-        snprintf(scopes, sizeof(scopes), "scim");
+    char scopes[128];
+    int scope_status = scimctl_scopes(argc, argv, scopes, sizeof(scopes));
+    if (scope_status != 0)
+        return scope_status;
 
     struct scim_err err;
     scim_err_clear(&err);
@@ -100,12 +90,6 @@ out:
     return status;
 }
 
-static const char *text_or_dash(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "-";
-}
-
 int scimctl_client_list(struct scimctl *ctl, int argc, char **argv)
 {
     struct scim_err err;
@@ -129,9 +113,10 @@ int scimctl_client_list(struct scimctl *ctl, int argc, char **argv)
         json_array_foreach (list, i, c) {
             const char *state =
                 json_is_string(json_object_get(c, "revoked_at")) ? "revoked" : "active";
-            printf("%-28s %-12s %-16s %-24s %-8s %s\n", text_or_dash(c, "id"),
-                   text_or_dash(c, "tenant"), text_or_dash(c, "scopes"),
-                   text_or_dash(c, "created_at"), state, text_or_dash(c, "description"));
+            printf("%-28s %-12s %-16s %-24s %-8s %s\n", scimctl_text_or_dash(c, "id"),
+                   scimctl_text_or_dash(c, "tenant"), scimctl_text_or_dash(c, "scopes"),
+                   scimctl_text_or_dash(c, "created_at"), state,
+                   scimctl_text_or_dash(c, "description"));
         }
     }
     json_decref(list);

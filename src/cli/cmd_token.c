@@ -39,21 +39,10 @@ int scimctl_token_create(struct scimctl *ctl, int argc, char **argv)
         return scimctl_fail(2, "--expires-in-days must be an integer from 1 to 365, got '%s'",
                             days_text);
 
-    /* Scopes: every --scope flag, default "scim". */
-    char scopes[128] = "";
-    int index = 1;
-    const char *scope;
-    while ((scope = scimctl_flag(argc, argv, "scope", &index)) != NULL) {
-        unsigned bits;
-        if (scim_token_parse_scopes(scope, &bits) < 0 || bits == 0)
-            return scimctl_fail(2, "unknown scope '%s' (scopes: scim, scim:read, admin)", scope);
-        size_t len = strlen(scopes);
-        if (len + strlen(scope) + 2 > sizeof(scopes))
-            return scimctl_fail(2, "too many scopes");
-        snprintf(scopes + len, sizeof(scopes) - len, "%s%s", len ? " " : "", scope);
-    }
-    if (!scopes[0])
-        snprintf(scopes, sizeof(scopes), "scim");
+    char scopes[128];
+    int scope_status = scimctl_scopes(argc, argv, scopes, sizeof(scopes));
+    if (scope_status != 0)
+        return scope_status;
 
     struct scim_err err;
     scim_err_clear(&err);
@@ -97,12 +86,6 @@ out:
     return status;
 }
 
-static const char *text_or_dash(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "-";
-}
-
 int scimctl_token_list(struct scimctl *ctl, int argc, char **argv)
 {
     struct scim_err err;
@@ -126,10 +109,11 @@ int scimctl_token_list(struct scimctl *ctl, int argc, char **argv)
         json_array_foreach (list, i, t) {
             const char *state =
                 json_is_string(json_object_get(t, "revoked_at")) ? "revoked" : "active";
-            printf("%-28s %-12s %-14s %-16s %-24s %-24s %-8s %s\n", text_or_dash(t, "id"),
-                   text_or_dash(t, "tenant"), text_or_dash(t, "scopes"), text_or_dash(t, "hint"),
-                   text_or_dash(t, "expires_at"), text_or_dash(t, "last_used_at"), state,
-                   text_or_dash(t, "description"));
+            printf("%-28s %-12s %-14s %-16s %-24s %-24s %-8s %s\n", scimctl_text_or_dash(t, "id"),
+                   scimctl_text_or_dash(t, "tenant"), scimctl_text_or_dash(t, "scopes"),
+                   scimctl_text_or_dash(t, "hint"), scimctl_text_or_dash(t, "expires_at"),
+                   scimctl_text_or_dash(t, "last_used_at"), state,
+                   scimctl_text_or_dash(t, "description"));
         }
     }
     json_decref(list);

@@ -73,6 +73,31 @@ bool scimctl_switch(int argc, char **argv, const char *name)
     return false;
 }
 
+int scimctl_scopes(int argc, char **argv, char *out, size_t size)
+{
+    out[0] = '\0';
+    int index = 1;
+    const char *scope;
+    while ((scope = scimctl_flag(argc, argv, "scope", &index)) != NULL) {
+        unsigned bits;
+        if (scim_token_parse_scopes(scope, &bits) < 0 || bits == 0)
+            return scimctl_fail(2, "unknown scope '%s' (scopes: scim, scim:read, admin)", scope);
+        size_t len = strlen(out);
+        if (len + strlen(scope) + 2 > size)
+            return scimctl_fail(2, "too many scopes");
+        snprintf(out + len, size - len, "%s%s", len ? " " : "", scope);
+    }
+    if (!out[0])
+        snprintf(out, size, "scim");
+    return 0;
+}
+
+const char *scimctl_text_or_dash(const json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "-";
+}
+
 int scimctl_fail(int status, const char *fmt, ...)
 {
     va_list ap;
