@@ -56,7 +56,7 @@ bool scimctl_switch(int argc, char **argv, const char *name);
  * Returns 0, or the exit status 2 after printing which scope is unknown.
  */
 int scimctl_scopes(int argc, char **argv, char *out, size_t size);
-/* The string member key of obj, or "-" when it is absent or null (for table output). */
+/* The string member key of obj, or "-" when it is absent, null or empty (for table output). */
 const char *scimctl_text_or_dash(const json_t *obj, const char *key);
 /* Prints "scimctl: <message>" to stderr and returns exit status 1 (2 for usage errors). */
 int scimctl_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

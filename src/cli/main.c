@@ -95,7 +95,7 @@ int scimctl_scopes(int argc, char **argv, char *out, size_t size)
 const char *scimctl_text_or_dash(const json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "-";
+    return s && s[0] ? s : "-";
 }
 
 int scimctl_fail(int status, const char *fmt, ...)
