@@ -736,11 +736,12 @@ static int conn_open(struct sqlite_store *s, struct conn *c, const char *path, s
                           path, mode ? mode : "unknown");
         goto out;
     }
-    /* An 8 MiB page cache per connection (resident memory stays small: no mmap), and WAL
-     * checkpoints every 4000 pages (16 MiB) rather than 1000: fewer fsyncs stalling a commit. */
+    /* An 8 MiB page cache per connection (no mmap: resident memory stays small). The WAL keeps
+     * SQLite's default checkpoint size (1000 pages): a larger one made the checkpoint that a
+     * commit runs longer, and the write latency tail worse (bench/RESULTS.md, issue 5). */
     rc = exec_sql(c->db,
                   "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192; "
-                  "PRAGMA wal_autocheckpoint=4000; PRAGMA temp_store=MEMORY;",
+                  "PRAGMA temp_store=MEMORY;",
                   "pragmas", err);
 out:
     sqlite3_finalize(q);
