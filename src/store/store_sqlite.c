@@ -160,6 +160,7 @@ struct conn {
     uint64_t dyn_clock;
     struct sqlite_store *owner;
     struct conn *next_free;
+    bool writing; /* holds owner->write_lock: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
 };
 
 _Static_assert(DYN_MAX <= 64, "dyn_in_use is a 64-bit mask of slots");
@@ -168,6 +169,14 @@ struct sqlite_store {
     struct scim_store base; /* must stay first: ops->close casts back */
     pthread_mutex_t lock;
     pthread_cond_t available;
+    /*
+     * Serialises this process's writers before BEGIN IMMEDIATE. SQLite allows one writer at a
+     * time anyway; queueing on a mutex wakes the next writer the moment the previous commits,
+     * where SQLite's busy handler sleeps in growing steps (up to 100 ms) and makes the latency
+     * tail of contended writes hundreds of milliseconds (bench/RESULTS.md). Other processes
+     * (scimctl) are still arbitrated by SQLite's lock and busy timeout.
+     */
+    pthread_mutex_t write_lock;
     struct conn *free_list;
     struct conn *conns; /* array of size entries */
     int size;
@@ -288,18 +297,30 @@ static void stmts_release(struct conn *c)
     }
 }
 
-/* Runs one of the transaction-control statements. Concurrent writers wait in SQLite's busy
- * handler (busy_timeout); measured here, that beats queueing them on a mutex in front of BEGIN
- * IMMEDIATE, which costs a context switch per write. */
+/* Runs one of the transaction-control statements; BEGIN IMMEDIATE first takes the process's
+ * writer lock, and the end of the transaction (COMMIT or ROLLBACK) releases it. */
 static int tx_exec(struct conn *c, enum stmt_id id, struct scim_err *err)
 {
+    if (id == ST_BEGIN_IMMEDIATE && !c->writing) {
+        pthread_mutex_lock(&c->owner->write_lock);
+        c->writing = true;
+    }
+    int rc = 0;
     sqlite3_stmt *q = stmt_get(c, id, err);
-    if (!q)
-        return SCIM_ERR;
-    int step = sqlite3_step(q);
-    int rc = step == SQLITE_DONE ? 0 : db_fail(c->db, stmt_sql[id], err);
-    sqlite3_reset(q);
-    c->in_use &= ~(UINT64_C(1) << id);
+    if (!q) {
+        rc = SCIM_ERR;
+    } else {
+        int step = sqlite3_step(q);
+        rc = step == SQLITE_DONE ? 0 : db_fail(c->db, stmt_sql[id], err);
+        sqlite3_reset(q);
+        c->in_use &= ~(UINT64_C(1) << id);
+    }
+    /* Kept while a transaction stays open (a failed COMMIT is rolled back by conn_put, which
+     * releases it then). */
+    if (c->writing && sqlite3_get_autocommit(c->db)) {
+        c->writing = false;
+        pthread_mutex_unlock(&c->owner->write_lock);
+    }
     return rc;
 }
 
@@ -818,6 +839,7 @@ static void sqlite_close(struct scim_store *st)
         conn_close(&s->conns[i]);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->write_lock);
     sodium_memzero(s->cursor_secret, sizeof(s->cursor_secret));
     scim_free(s->conns);
     scim_free(s);
@@ -847,6 +869,7 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
     s = scim_calloc(1, sizeof(*s));
     s->base.ops = &sqlite_ops;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
     pthread_cond_init(&s->available, NULL);
     atomic_init(&s->prepares, 0);
     s->conns = scim_calloc((size_t)pool_size, sizeof(struct conn));
