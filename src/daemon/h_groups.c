@@ -176,21 +176,6 @@ static int respond_group(struct scim_request *req, const struct scim_resource_ty
     return 0;
 }
 
-/* The version an If-Match header requires: -1 when absent or "*" (as in h_resources.c). */
-static int if_match_version(const struct scim_request *req, int64_t *out, struct scim_err *err)
-{
-    const char *h = scim_request_header(req, "If-Match");
-    *out = -1;
-    if (!h)
-        return 0;
-    int64_t v = scim_resource_etag_parse(h);
-    if (v < 0)
-        return scim_err_set(err, 412, NULL,
-                            "If-Match '%s' does not match the resource's current version.", h);
-    *out = v == 0 ? -1 : v;
-    return 0;
-}
-
 static int stale(int64_t required, int64_t version, struct scim_err *err)
 {
     return scim_err_set(err, 412, NULL,
@@ -419,7 +404,7 @@ int scim_h_group_replace(struct scim_request *req, struct scim_err *err)
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = if_match_version(req, &required, err);
+    rc = scim_request_if_match(req, &required, err);
     if (rc < 0)
         goto out;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
@@ -874,7 +859,7 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = if_match_version(req, &required, err);
+    rc = scim_request_if_match(req, &required, err);
     if (rc < 0)
         goto out;
     scim_dialect_report_clear(&req->dialect);

@@ -79,24 +79,6 @@ static int respond_resource(struct scim_request *req, const struct scim_resource
     return 0;
 }
 
-/*
- * The version an If-Match header requires: -1 when absent or "*", the version otherwise.
- * An ETag this server never issued can never match → 412.
- */
-static int if_match_version(const struct scim_request *req, int64_t *out, struct scim_err *err)
-{
-    const char *h = scim_request_header(req, "If-Match");
-    *out = -1;
-    if (!h)
-        return 0;
-    int64_t v = scim_resource_etag_parse(h);
-    if (v < 0)
-        return scim_err_set(err, 412, NULL,
-                            "If-Match '%s' does not match the resource's current version.", h);
-    *out = v == 0 ? -1 : v;
-    return 0;
-}
-
 static int hash_password(const char *password, char *out, struct scim_err *err)
 {
     if (scim_password_hash(password, strlen(password), out) < 0)
@@ -284,7 +266,7 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = if_match_version(req, &required, err);
+    rc = scim_request_if_match(req, &required, err);
     if (rc < 0)
         goto out;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
@@ -378,7 +360,7 @@ int scim_h_resource_delete(struct scim_request *req, struct scim_err *err)
     const struct scim_resource_type *rt = route_rt(req);
     struct scim_resource current = {0};
     int64_t required = -1;
-    int rc = if_match_version(req, &required, err);
+    int rc = scim_request_if_match(req, &required, err);
     if (rc < 0)
         goto out;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {

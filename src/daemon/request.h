@@ -107,6 +107,12 @@ void scim_request_add_header(struct scim_request *req, const char *name, const c
 /* Sets the response: status and body (the reference is stolen; NULL for none). */
 void scim_request_respond(struct scim_request *req, int status, json_t *body);
 
+/*
+ * The version an If-Match header requires (RFC 7644 §3.14): -1 when absent or "*", the version
+ * otherwise. An ETag this server never issued can never match: 412 in err.
+ */
+int scim_request_if_match(const struct scim_request *req, int64_t *out, struct scim_err *err);
+
 /* Parses the body as a JSON object with the configured limits (see scim_json_parse_object). */
 int scim_request_json(const struct scim_request *req, json_t **out, struct scim_err *err);
 

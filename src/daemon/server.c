@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "mem.h"
+#include "resource.h"
 #include "router.h"
 
 #include <arpa/inet.h>
@@ -86,6 +87,20 @@ void scim_request_respond(struct scim_request *req, int status, json_t *body)
     req->status = status;
     json_decref(req->resp_body);
     req->resp_body = body;
+}
+
+int scim_request_if_match(const struct scim_request *req, int64_t *out, struct scim_err *err)
+{
+    const char *h = scim_request_header(req, "If-Match");
+    *out = -1;
+    if (!h)
+        return 0;
+    int64_t v = scim_resource_etag_parse(h);
+    if (v < 0)
+        return scim_err_set(err, 412, NULL,
+                            "If-Match '%s' does not match the resource's current version.", h);
+    *out = v == 0 ? -1 : v;
+    return 0;
 }
 
 int scim_request_json(const struct scim_request *req, json_t **out, struct scim_err *err)
