@@ -138,26 +138,6 @@ int scim_derive_fill(struct scim_request *req, const struct scim_resource_type *
 
 /* ---- responses ----------------------------------------------------------------------------- */
 
-static int parse_projection(const struct scim_request *req, const struct scim_resource_type *rt,
-                            struct scim_projection *p, struct scim_err *err)
-{
-    return scim_projection_parse(rt, scim_request_query(req, "attributes"),
-                                 scim_request_query(req, "excludedAttributes"), p, err);
-}
-
-/* Adds ETag (and Location when with_location) for the stored group res. */
-static void group_headers(struct scim_request *req, const struct scim_resource_type *rt,
-                          const struct scim_resource *res, bool with_location)
-{
-    char etag[SCIM_ETAG_BUF];
-    scim_request_add_header(req, "ETag", scim_resource_etag(res->version, etag, sizeof(etag)));
-    if (with_location) {
-        char *location = scim_asprintf("%s%s/%s", req->base_url, rt->endpoint, res->id);
-        scim_request_add_header(req, "Location", location);
-        scim_free(location);
-    }
-}
-
 /* Responds with the group res rendered with what p asks for (members from the rows). */
 static int respond_group(struct scim_request *req, const struct scim_resource_type *rt,
                          const struct scim_projection *p, const struct scim_resource *res,
@@ -171,7 +151,7 @@ static int respond_group(struct scim_request *req, const struct scim_resource_ty
         return rc;
     }
     scim_projection_apply(rt, p, doc);
-    group_headers(req, rt, res, with_location);
+    scim_request_resource_headers(req, rt, res, with_location);
     scim_request_respond(req, status, doc);
     return 0;
 }
@@ -348,7 +328,7 @@ int scim_h_group_create(struct scim_request *req, struct scim_err *err)
     struct scim_resource res = {0};
     struct scim_members_report rep = {0};
     struct scim_projection p;
-    int rc = parse_projection(req, rt, &p, err);
+    int rc = scim_request_projection(req, rt, &p, err);
     if (rc < 0)
         return rc;
     rc = scim_request_json(req, &body, err);
@@ -398,7 +378,7 @@ int scim_h_group_replace(struct scim_request *req, struct scim_err *err)
     struct scim_members_report rep = {0};
     struct scim_projection p;
     int64_t required = -1;
-    int rc = parse_projection(req, rt, &p, err);
+    int rc = scim_request_projection(req, rt, &p, err);
     if (rc < 0)
         return rc;
     rc = scim_request_json(req, &body, err);
@@ -853,7 +833,7 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     bool with_body = scim_request_query(req, "attributes") != NULL ||
                      scim_request_query(req, "excludedAttributes") != NULL;
     int status = with_body ? 200 : 204;
-    int rc = parse_projection(req, rt, &p, err);
+    int rc = scim_request_projection(req, rt, &p, err);
     if (rc < 0)
         return rc;
     rc = scim_request_json(req, &body, err);
@@ -879,7 +859,7 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     if (with_body) {
         rc = respond_group(req, rt, &p, &updated, 200, false, err);
     } else {
-        group_headers(req, rt, &updated, false);
+        scim_request_resource_headers(req, rt, &updated, false);
         scim_request_respond(req, 204, NULL);
     }
 out:

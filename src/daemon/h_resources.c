@@ -32,34 +32,13 @@ static const struct scim_resource_type *route_rt(const struct scim_request *req)
     return req->route_data;
 }
 
-/* Adds ETag (and Location when with_location) for a stored resource. */
-static void resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
-                             const struct scim_resource *res, bool with_location)
-{
-    char etag[32];
-    scim_request_add_header(req, "ETag", scim_resource_etag(res->version, etag, sizeof(etag)));
-    if (with_location) {
-        char location[700];
-        snprintf(location, sizeof(location), "%s%s/%s", req->base_url, rt->endpoint, res->id);
-        scim_request_add_header(req, "Location", location);
-    }
-}
-
-/* Parses attributes / excludedAttributes from the query. */
-static int query_projection(const struct scim_request *req, const struct scim_resource_type *rt,
-                            struct scim_projection *p, struct scim_err *err)
-{
-    return scim_projection_parse(rt, scim_request_query(req, "attributes"),
-                                 scim_request_query(req, "excludedAttributes"), p, err);
-}
-
 /* Responds with one rendered, projected resource. */
 static int respond_resource(struct scim_request *req, const struct scim_resource_type *rt,
                             const struct scim_resource *res, int status, bool with_location,
                             struct scim_err *err)
 {
     struct scim_projection p;
-    int rc = query_projection(req, rt, &p, err);
+    int rc = scim_request_projection(req, rt, &p, err);
     if (rc < 0)
         return rc;
     json_t *doc = scim_resource_render(rt, res, req->base_url);
@@ -74,7 +53,7 @@ static int respond_resource(struct scim_request *req, const struct scim_resource
     }
     scim_projection_apply(rt, &p, doc);
     scim_projection_clear(&p);
-    resource_headers(req, rt, res, with_location);
+    scim_request_resource_headers(req, rt, res, with_location);
     scim_request_respond(req, status, doc);
     return 0;
 }
@@ -92,7 +71,7 @@ static int validate_projection(const struct scim_request *req, const struct scim
                                struct scim_err *err)
 {
     struct scim_projection p;
-    int rc = query_projection(req, rt, &p, err);
+    int rc = scim_request_projection(req, rt, &p, err);
     if (rc == 0)
         scim_projection_clear(&p);
     return rc;
@@ -165,7 +144,7 @@ int scim_h_resource_get(struct scim_request *req, struct scim_err *err)
     if (inm) {
         int64_t v = scim_resource_etag_parse(inm);
         if (v == 0 || v == res.version) {
-            resource_headers(req, rt, &res, false);
+            scim_request_resource_headers(req, rt, &res, false);
             scim_request_respond(req, 304, NULL);
             goto out;
         }

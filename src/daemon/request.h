@@ -10,6 +10,7 @@
 #include "config.h"
 #include "dialect.h"
 #include "err.h"
+#include "list.h"
 #include "store.h"
 #include "token.h"
 
@@ -106,6 +107,14 @@ void scim_request_add_header(struct scim_request *req, const char *name, const c
 
 /* Sets the response: status and body (the reference is stolen; NULL for none). */
 void scim_request_respond(struct scim_request *req, int status, json_t *body);
+
+/* Parses attributes= / excludedAttributes= of the query against rt (see list.h). */
+int scim_request_projection(const struct scim_request *req, const struct scim_resource_type *rt,
+                            struct scim_projection *p, struct scim_err *err);
+
+/* Adds ETag (and Location when with_location) for a stored resource of type rt. */
+void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
+                                   const struct scim_resource *res, bool with_location);
 
 /*
  * The version an If-Match header requires (RFC 7644 §3.14): -1 when absent or "*", the version

@@ -89,6 +89,25 @@ void scim_request_respond(struct scim_request *req, int status, json_t *body)
     req->resp_body = body;
 }
 
+int scim_request_projection(const struct scim_request *req, const struct scim_resource_type *rt,
+                            struct scim_projection *p, struct scim_err *err)
+{
+    return scim_projection_parse(rt, scim_request_query(req, "attributes"),
+                                 scim_request_query(req, "excludedAttributes"), p, err);
+}
+
+void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
+                                   const struct scim_resource *res, bool with_location)
+{
+    char etag[SCIM_ETAG_BUF];
+    scim_request_add_header(req, "ETag", scim_resource_etag(res->version, etag, sizeof(etag)));
+    if (with_location) {
+        char *location = scim_asprintf("%s%s/%s", req->base_url, rt->endpoint, res->id);
+        scim_request_add_header(req, "Location", location);
+        scim_free(location);
+    }
+}
+
 int scim_request_if_match(const struct scim_request *req, int64_t *out, struct scim_err *err)
 {
     const char *h = scim_request_header(req, "If-Match");
