@@ -150,7 +150,8 @@ struct dyn_stmt {
     uint64_t last_used; /* the connection's clock when it was last handed out */
 };
 
-/* One pooled connection and its statement caches. Used by one thread at a time. */
+/* One connection and its statement caches (pooled, or the writer). Used by one thread at a
+ * time. */
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_MAX];
@@ -160,7 +161,6 @@ struct conn {
     uint64_t dyn_clock;
     struct sqlite_store *owner;
     struct conn *next_free;
-    bool writing; /* holds owner->write_lock: between BEGIN IMMEDIATE and COMMIT/ROLLBACK */
 };
 
 _Static_assert(DYN_MAX <= 64, "dyn_in_use is a 64-bit mask of slots");
@@ -170,13 +170,17 @@ struct sqlite_store {
     pthread_mutex_t lock;
     pthread_cond_t available;
     /*
-     * Serialises this process's writers before BEGIN IMMEDIATE. SQLite allows one writer at a
-     * time anyway; queueing on a mutex wakes the next writer the moment the previous commits,
-     * where SQLite's busy handler sleeps in growing steps (up to 100 ms) and makes the latency
-     * tail of contended writes hundreds of milliseconds (bench/RESULTS.md). Other processes
-     * (scimctl) are still arbitrated by SQLite's lock and busy timeout.
+     * Every write of this process runs on one connection, `writer`, held under write_lock
+     * (writer_get .. conn_put). SQLite allows one writer at a time anyway; queueing on a mutex
+     * wakes the next writer the moment the previous commits, where SQLite's busy handler sleeps
+     * in growing steps (up to 100 ms) and makes the latency tail of contended writes hundreds of
+     * milliseconds (bench/RESULTS.md). One writing connection also keeps its page cache: SQLite
+     * drops a connection's whole cache when another connection has committed since its last
+     * transaction, and writers taking turns on pooled connections re-read some 50 pages from the
+     * file per write. Other processes (scimctl) are arbitrated by SQLite's lock and busy timeout.
      */
     pthread_mutex_t write_lock;
+    struct conn writer;
     struct conn *free_list;
     struct conn *conns; /* array of size entries */
     int size;
@@ -297,14 +301,11 @@ static void stmts_release(struct conn *c)
     }
 }
 
-/* Runs one of the transaction-control statements; BEGIN IMMEDIATE first takes the process's
- * writer lock, and the end of the transaction (COMMIT or ROLLBACK) releases it. */
+/* Runs one of the transaction-control statements. Only the writer (writer_get) begins a
+ * write transaction. */
 static int tx_exec(struct conn *c, enum stmt_id id, struct scim_err *err)
 {
-    if (id == ST_BEGIN_IMMEDIATE && !c->writing) {
-        pthread_mutex_lock(&c->owner->write_lock);
-        c->writing = true;
-    }
+    assert(id != ST_BEGIN_IMMEDIATE || c == &c->owner->writer);
     int rc = 0;
     sqlite3_stmt *q = stmt_get(c, id, err);
     if (!q) {
@@ -314,12 +315,6 @@ static int tx_exec(struct conn *c, enum stmt_id id, struct scim_err *err)
         rc = step == SQLITE_DONE ? 0 : db_fail(c->db, stmt_sql[id], err);
         sqlite3_reset(q);
         c->in_use &= ~(UINT64_C(1) << id);
-    }
-    /* Kept while a transaction stays open (a failed COMMIT is rolled back by conn_put, which
-     * releases it then). */
-    if (c->writing && sqlite3_get_autocommit(c->db)) {
-        c->writing = false;
-        pthread_mutex_unlock(&c->owner->write_lock);
     }
     return rc;
 }
@@ -425,9 +420,16 @@ static struct conn *conn_get(struct sqlite_store *s)
     return c;
 }
 
+/* Takes the process's write lock and returns the writing connection; conn_put releases both. */
+static struct conn *writer_get(struct sqlite_store *s)
+{
+    pthread_mutex_lock(&s->write_lock);
+    return &s->writer;
+}
+
 /*
- * Returns c to the pool. A transaction still open here belongs to a failed call and is rolled
- * back, so nothing of it is written.
+ * Returns c to the pool (or the writer and its lock). A transaction still open here belongs to
+ * a failed call and is rolled back, so nothing of it is written.
  */
 static void conn_put(struct sqlite_store *s, struct conn *c)
 {
@@ -436,6 +438,10 @@ static void conn_put(struct sqlite_store *s, struct conn *c)
         struct scim_err ignored;
         if (tx_exec(c, ST_ROLLBACK, &ignored) != 0)
             scim_log(SCIM_LOG_ERROR, "store: rollback failed on a pooled connection");
+    }
+    if (c == &s->writer) {
+        pthread_mutex_unlock(&s->write_lock);
+        return;
     }
     pthread_mutex_lock(&s->lock);
     c->next_free = s->free_list;
@@ -837,6 +843,7 @@ static void sqlite_close(struct scim_store *st)
     struct sqlite_store *s = from_base(st);
     for (int i = 0; i < s->size; i++)
         conn_close(&s->conns[i]);
+    conn_close(&s->writer);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->write_lock);
@@ -889,6 +896,9 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
         s->conns[i].next_free = s->free_list;
         s->free_list = &s->conns[i];
     }
+    rc = conn_open(s, &s->writer, path, err);
+    if (rc)
+        goto out;
     *out = &s->base;
 out:
     if (rc)
@@ -955,7 +965,7 @@ static int sqlite_tenant_create(struct scim_store *st, const char *name, struct 
     if (len == 0 || len >= sizeof(out->name) || !scim_text_valid_utf8(name, len))
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                             "A tenant name must be 1 to %zu bytes of UTF-8", sizeof(out->name) - 1);
-    struct conn *c = conn_get(s);
+    struct conn *c = writer_get(s);
     int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
         goto out;
@@ -1100,7 +1110,7 @@ static int sqlite_token_insert(struct scim_store *st, const struct scim_token_re
         !token_field(rec->client_id, sizeof(rec->client_id), &client_len))
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                             "Token description, scopes, hint and client must be UTF-8 text");
-    struct conn *c = conn_get(s);
+    struct conn *c = writer_get(s);
     int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
         goto out;
@@ -1240,7 +1250,7 @@ static int sqlite_token_revoke(struct scim_store *st, const struct scim_tenant *
                                struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
-    struct conn *c = conn_get(s);
+    struct conn *c = writer_get(s);
     int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
         goto out;
@@ -1301,7 +1311,8 @@ static int sqlite_token_touch(struct scim_store *st, const char *id, int64_t now
     if (sqlite3_column_type(q, 0) != SQLITE_NULL &&
         now_ms - sqlite3_column_int64(q, 0) < TOUCH_INTERVAL_MS)
         goto out;
-    stmts_release(c);
+    conn_put(s, c);
+    c = writer_get(s);
     rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
         goto out;
@@ -1542,7 +1553,7 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
     char id[37];
     scim_uuid_v4(id);
     int64_t now = scim_time_now_ms();
-    struct conn *c = conn_get(s);
+    struct conn *c = writer_get(s);
     int rc = 0;
     if (!text) {
         rc = scim_err_internal(err, "store: resource document is not an encodable JSON object");
@@ -1638,7 +1649,7 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     indexed_from_doc(doc, &ix);
     char *text = doc_text(doc);
     int64_t now = scim_time_now_ms();
-    struct conn *c = conn_get(s);
+    struct conn *c = writer_get(s);
     int rc = 0;
     if (!text) {
         rc = scim_err_internal(err, "store: resource document is not an encodable JSON object");
@@ -1706,7 +1717,7 @@ static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenan
                                   const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
-    struct conn *c = conn_get(s);
+    struct conn *c = writer_get(s);
     int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
         goto out;
@@ -2386,6 +2397,11 @@ struct sqlite_store *scim_sqlite_store(struct scim_store *st)
 struct conn *scim_sqlite_conn_get(struct sqlite_store *s)
 {
     return conn_get(s);
+}
+
+struct conn *scim_sqlite_writer_get(struct sqlite_store *s)
+{
+    return writer_get(s);
 }
 
 void scim_sqlite_conn_put(struct sqlite_store *s, struct conn *c)

@@ -129,7 +129,7 @@ int scim_sqlite_audit_append(struct scim_store *st, const struct scim_audit_entr
                              size_t n, struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     int rc = scim_sqlite_begin(c, err);
     if (rc)
         goto out;
@@ -308,7 +308,7 @@ static int prune_batches(struct sqlite_store *s, const char *sql, int64_t before
     int rc = 0;
     while (*budget != 0) {
         int batch = *budget > 0 && *budget < PRUNE_BATCH ? (int)*budget : PRUNE_BATCH;
-        struct conn *c = scim_sqlite_conn_get(s);
+        struct conn *c = scim_sqlite_writer_get(s);
         int changes = 0;
         rc = scim_sqlite_begin(c, err);
         if (rc == 0) {
@@ -364,7 +364,7 @@ int scim_sqlite_client_insert(struct scim_store *st, const struct scim_client_re
         !field_ok(rec->scopes, sizeof(rec->scopes)))
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                             "OAuth client description and scopes must be UTF-8 text");
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     int rc = scim_sqlite_begin(c, err);
     if (rc)
         goto out;
@@ -482,7 +482,7 @@ int scim_sqlite_client_revoke(struct scim_store *st, const struct scim_tenant *t
                               const char *id, int64_t now_ms, struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     int rc = scim_sqlite_begin(c, err);
     if (rc)
         goto out;

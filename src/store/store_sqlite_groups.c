@@ -687,7 +687,7 @@ static int sqlite_group_create(struct scim_store *st, const struct scim_tenant *
     size_t ext_len, name_len;
     const char *ext = doc_string(doc, "externalId", &ext_len);
     const char *name = doc_string(doc, "displayName", &name_len);
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     struct gw g = {.c = c, .tenant = tenant, .skip_unknown = -1, .err = err};
     int rc = 0;
     if (!text) {
@@ -750,7 +750,7 @@ static int sqlite_group_modify(struct scim_store *st, const struct scim_tenant *
     struct sqlite_store *s = scim_sqlite_store(st);
     char *text = doc ? doc_text(doc) : NULL;
     int64_t now = scim_time_now_ms();
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     struct gw g = {.c = c, .tenant = tenant, .skip_unknown = -1, .err = err};
     struct scim_resource stored = {0};
     int rc = 0;
@@ -1181,7 +1181,7 @@ static int sqlite_role_mapping_set(struct scim_store *st, const struct scim_tena
                                    const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     struct named_group g;
     json_t *list = NULL;
     int rc = scim_sqlite_begin(c, err);
@@ -1237,7 +1237,7 @@ static int sqlite_role_mapping_remove(struct scim_store *st, const struct scim_t
                                       struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     struct named_group g;
     int rc = scim_sqlite_begin(c, err);
     if (rc)
@@ -1287,7 +1287,7 @@ static int sqlite_tenant_setting_set(struct scim_store *st, const struct scim_te
                                      const char *name, const char *value, struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    struct conn *c = scim_sqlite_conn_get(s);
+    struct conn *c = scim_sqlite_writer_get(s);
     int rc = scim_sqlite_begin(c, err);
     if (rc)
         goto out;

@@ -29,6 +29,10 @@ struct sqlite_store *scim_sqlite_store(struct scim_store *st);
 struct conn *scim_sqlite_conn_get(struct sqlite_store *s);
 void scim_sqlite_conn_put(struct sqlite_store *s, struct conn *c);
 
+/* Takes the process's write lock and returns the one writing connection (the only one that may
+ * scim_sqlite_begin); scim_sqlite_conn_put gives both back. */
+struct conn *scim_sqlite_writer_get(struct sqlite_store *s);
+
 /* The connection's database handle (borrowed). */
 sqlite3 *scim_sqlite_conn_db(struct conn *c);
 
