@@ -204,6 +204,7 @@ static int check_tenant_rate(struct scim_request *req, struct scim_err *err)
 int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
 {
     int rc = 0;
+    bool snapshot = false;
     char allow[64] = "";
     const struct route *chosen = NULL;
     req->path_segments = scim_strdup(req->path);
@@ -250,6 +251,12 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
         if (rc < 0)
             goto out;
     }
+    /* A read-only request reads one snapshot: token, resource and memberships in one
+     * transaction on one connection. */
+    if (chosen->flags & ROUTE_READ) {
+        scim_store_read_begin(req->ctx->store);
+        snapshot = true;
+    }
     if (chosen->flags & ROUTE_AUTH) {
         rc = scim_auth_bearer(req, err);
         if (rc < 0) {
@@ -266,5 +273,7 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
     }
     rc = chosen->handler(req, err);
 out:
+    if (snapshot)
+        scim_store_read_end(req->ctx->store);
     return rc;
 }

@@ -36,6 +36,18 @@ void scim_store_close(struct scim_store *st)
         st->ops->close(st);
 }
 
+void scim_store_read_begin(struct scim_store *st)
+{
+    assert(st);
+    st->ops->read_begin(st);
+}
+
+void scim_store_read_end(struct scim_store *st)
+{
+    assert(st);
+    st->ops->read_end(st);
+}
+
 int scim_store_check(struct scim_store *st, struct scim_err *err)
 {
     assert(st);

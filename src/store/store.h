@@ -157,6 +157,17 @@ void scim_store_close(struct scim_store *st);
 int scim_store_check(struct scim_store *st, struct scim_err *err);
 
 /*
+ * A read snapshot for the calling thread: until scim_store_read_end, the reads this thread makes
+ * share one connection and one read transaction (a GET's token lookup, resource and memberships
+ * then cost one transaction, not three, and agree with each other). Writes still run on their
+ * own; a write's result is not visible to the snapshot's reads, so only read-only requests take
+ * one. Not nested. scim_store_read_end ends it (a failure to begin is only logged: the reads then
+ * run one transaction each, as without a snapshot).
+ */
+void scim_store_read_begin(struct scim_store *st);
+void scim_store_read_end(struct scim_store *st);
+
+/*
  * Tenants. create: 409 uniqueness if the name exists; 400 invalidValue when name is empty or does
  * not fit struct scim_tenant.name. get: 404 if unknown.
  */

@@ -21,6 +21,8 @@ struct scim_store_ops {
     /* Releases every connection and frees the store itself. */
     void (*close)(struct scim_store *st);
     int (*check)(struct scim_store *st, struct scim_err *err);
+    void (*read_begin)(struct scim_store *st);
+    void (*read_end)(struct scim_store *st);
 
     int (*tenant_create)(struct scim_store *st, const char *name, struct scim_tenant *out,
                          struct scim_err *err);

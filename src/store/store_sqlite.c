@@ -190,6 +190,10 @@ struct sqlite_store {
 
 static const struct scim_store_ops sqlite_ops;
 
+/* The calling thread's read snapshot (scim_store_read_begin): a pooled connection inside a read
+ * transaction, which conn_get hands out and conn_put keeps until scim_store_read_end. */
+static _Thread_local struct conn *snapshot;
+
 static struct sqlite_store *from_base(struct scim_store *st)
 {
     assert(st->ops == &sqlite_ops);
@@ -306,6 +310,9 @@ static void stmts_release(struct conn *c)
 static int tx_exec(struct conn *c, enum stmt_id id, struct scim_err *err)
 {
     assert(id != ST_BEGIN_IMMEDIATE || c == &c->owner->writer);
+    /* A read transaction inside the thread's snapshot is the snapshot's own. */
+    if (c == snapshot && (id == ST_BEGIN || id == ST_COMMIT))
+        return 0;
     int rc = 0;
     sqlite3_stmt *q = stmt_get(c, id, err);
     if (!q) {
@@ -411,6 +418,8 @@ static int row_to_resource(sqlite3_stmt *q, struct scim_resource *r, struct scim
 /* Borrows a connection, waiting while all are in use. Give it back with conn_put. */
 static struct conn *conn_get(struct sqlite_store *s)
 {
+    if (snapshot && snapshot->owner == s)
+        return snapshot;
     pthread_mutex_lock(&s->lock);
     while (!s->free_list)
         pthread_cond_wait(&s->available, &s->lock);
@@ -434,6 +443,8 @@ static struct conn *writer_get(struct sqlite_store *s)
 static void conn_put(struct sqlite_store *s, struct conn *c)
 {
     stmts_release(c);
+    if (c == snapshot)
+        return;
     if (!sqlite3_get_autocommit(c->db)) {
         struct scim_err ignored;
         if (tx_exec(c, ST_ROLLBACK, &ignored) != 0)
@@ -448,6 +459,37 @@ static void conn_put(struct sqlite_store *s, struct conn *c)
     s->free_list = c;
     pthread_cond_signal(&s->available);
     pthread_mutex_unlock(&s->lock);
+}
+
+static void sqlite_read_begin(struct scim_store *st)
+{
+    struct sqlite_store *s = from_base(st);
+    assert(!snapshot);
+    struct conn *c = conn_get(s);
+    struct scim_err err;
+    scim_err_clear(&err);
+    if (tx_exec(c, ST_BEGIN, &err) != 0) {
+        scim_log(SCIM_LOG_ERROR, "store: a read snapshot could not begin: %s", err.detail);
+        conn_put(s, c);
+        return;
+    }
+    snapshot = c;
+}
+
+static void sqlite_read_end(struct scim_store *st)
+{
+    struct sqlite_store *s = from_base(st);
+    struct conn *c = snapshot;
+    if (!c || c->owner != s)
+        return;
+    snapshot = NULL;
+    stmts_release(c);
+    struct scim_err err;
+    scim_err_clear(&err);
+    /* Nothing was written in it; a failed COMMIT is rolled back by conn_put. */
+    if (tx_exec(c, ST_COMMIT, &err) != 0)
+        scim_log(SCIM_LOG_ERROR, "store: a read snapshot could not end: %s", err.detail);
+    conn_put(s, c);
 }
 
 /* ---- SQL functions ------------------------------------------------------------------------ */
@@ -2364,6 +2406,8 @@ static const struct scim_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
     .check = sqlite_check,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
     .tenant_create = sqlite_tenant_create,
     .tenant_get = sqlite_tenant_get,
     .tenant_list = sqlite_tenant_list,
@@ -2427,6 +2471,11 @@ void scim_sqlite_stmts_release(struct conn *c)
 int scim_sqlite_begin(struct conn *c, struct scim_err *err)
 {
     return tx_exec(c, ST_BEGIN_IMMEDIATE, err);
+}
+
+int scim_sqlite_begin_read(struct conn *c, struct scim_err *err)
+{
+    return tx_exec(c, ST_BEGIN, err);
 }
 
 int scim_sqlite_commit(struct conn *c, struct scim_err *err)

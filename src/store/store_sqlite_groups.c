@@ -192,10 +192,7 @@ static int step_done(struct conn *c, sqlite3_stmt *q, const char *what, struct s
 /* Starts a read transaction (deferred BEGIN), so that several reads see one snapshot. */
 static int begin_read(struct conn *c, struct scim_err *err)
 {
-    sqlite3_stmt *q = scim_sqlite_stmt(c, "BEGIN", err);
-    if (!q)
-        return SCIM_ERR;
-    return step_done(c, q, "begin", err);
+    return scim_sqlite_begin_read(c, err);
 }
 
 /* Sets doc[key] = value (reference stolen), keeping "meta" (of a rendered resource) last. */

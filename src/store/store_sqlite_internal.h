@@ -48,6 +48,9 @@ void scim_sqlite_stmts_release(struct conn *c);
 
 /* BEGIN IMMEDIATE / COMMIT (the latter releases the statements first). */
 int scim_sqlite_begin(struct conn *c, struct scim_err *err);
+/* A read transaction (deferred BEGIN), so several reads see one snapshot; ended by
+ * scim_sqlite_commit. Inside a thread's read snapshot (scim_store_read_begin) both are no-ops. */
+int scim_sqlite_begin_read(struct conn *c, struct scim_err *err);
 int scim_sqlite_commit(struct conn *c, struct scim_err *err);
 
 /* A SQLite failure on c: the message goes to the log, err becomes a plain 500. */
