@@ -91,33 +91,38 @@ static int split(char *copy, char **segments)
     return n;
 }
 
-/* Matches one route's pattern against path segments; fills params and rt on success. */
+/* Matches one route's pattern against path segments; fills params and rt on success. The
+ * pattern is walked in place, one '/'-separated segment at a time. */
 static bool match(const char *pattern, char **segments, int n, char **params,
                   const struct scim_resource_type **rt)
 {
-    char buf[128];
-    snprintf(buf, sizeof(buf), "%s", pattern);
-    char *pat[MAX_SEGMENTS];
-    int np = split(buf, pat);
-    if (np != n)
-        return false;
     int n_params = 0;
     *rt = NULL;
+    const char *p = pattern;
     for (int i = 0; i < n; i++) {
-        if (strcmp(pat[i], "*") == 0) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            return false;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == 1 && p[0] == '*') {
             if (n_params < SCIM_REQUEST_MAX_PARAMS)
                 params[n_params++] = segments[i];
-        } else if (strcmp(pat[i], "{rt}") == 0) {
+        } else if (len == 4 && strncmp(p, "{rt}", 4) == 0) {
             char endpoint[128];
             snprintf(endpoint, sizeof(endpoint), "/%s", segments[i]);
             *rt = scim_resource_type_by_endpoint(endpoint);
             if (!*rt)
                 return false;
-        } else if (strcasecmp(pat[i], segments[i]) != 0) {
+        } else if (strlen(segments[i]) != len || strncasecmp(p, segments[i], len) != 0) {
             return false;
         }
+        p += len;
     }
-    return true;
+    while (*p == '/')
+        p++;
+    return *p == '\0';
 }
 
 static int check_scope(const struct scim_request *req, unsigned flags, struct scim_err *err)

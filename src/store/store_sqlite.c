@@ -904,6 +904,9 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
                             sqlite3_libversion());
     if (!sqlite3_threadsafe())
         return scim_err_set(err, 500, NULL, "this SQLite library was built without threads");
+    /* No global allocation statistics: they take a process-wide mutex on every allocation. Only
+     * possible before SQLite initialises (a second store in one process keeps the first's). */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (pool_size < 1)
         pool_size = 1;
     if (path[0] == '\0' || strcmp(path, ":memory:") == 0)
