@@ -66,6 +66,7 @@ enum stmt_id {
     ST_RES_INSERT,
     ST_RES_GET,
     ST_RES_UPDATE,
+    ST_RES_UPDATE_DOC,
     ST_RES_DELETE,
     ST_RES_VERSION,
     ST_RES_NAME_TAKEN,
@@ -121,6 +122,16 @@ static const char *const stmt_sql[ST_MAX] = {
                       "WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 AND deleted_ms IS NULL "
                       "AND (?11 < 0 OR version = ?11) "
                       "RETURNING version, created_ms, modified_ms, rowid",
+    /* The same update when userName, externalId and displayName stay as they are (the common
+     * PATCH of active, name or e-mails): the indexes on those columns are not rewritten. No row
+     * when they changed (or the resource is missing or stale): ST_RES_UPDATE then decides. */
+    [ST_RES_UPDATE_DOC] = "UPDATE resources SET active = ?7, modified_ms = max(?8, modified_ms), "
+                          "version = version + 1, doc = ?9, "
+                          "password_hash = coalesce(?10, password_hash) "
+                          "WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 AND deleted_ms IS NULL "
+                          "AND (?11 < 0 OR version = ?11) AND user_name_ci IS ?4 "
+                          "AND external_id IS ?5 AND display_name IS ?6 "
+                          "RETURNING version, created_ms, modified_ms, rowid",
     [ST_RES_DELETE] = "UPDATE resources SET deleted_ms = ?4, modified_ms = max(?4, modified_ms), "
                       "version = version + 1, password_hash = NULL "
                       "WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 AND deleted_ms IS NULL "
@@ -1703,17 +1714,23 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
     if (rc)
         goto out;
-    sqlite3_stmt *q = stmt_get(c, ST_RES_UPDATE, err);
-    if (!q) {
-        rc = SCIM_ERR;
-        goto out;
+    sqlite3_stmt *q = NULL;
+    int step = SQLITE_DONE;
+    /* The narrow update first; the full one when it matched no row. */
+    static const enum stmt_id updates[] = {ST_RES_UPDATE_DOC, ST_RES_UPDATE};
+    for (size_t i = 0; step == SQLITE_DONE && i < sizeof(updates) / sizeof(updates[0]); i++) {
+        q = stmt_get(c, updates[i], err);
+        if (!q) {
+            rc = SCIM_ERR;
+            goto out;
+        }
+        if (bind_key(q, tenant, rt_name, id) || bind_columns(q, &ix, now, text, password_hash) ||
+            bind_i64(q, 11, expected_version < 0 ? -1 : expected_version)) {
+            rc = db_fail(c->db, "bind", err);
+            goto out;
+        }
+        step = sqlite3_step(q);
     }
-    if (bind_key(q, tenant, rt_name, id) || bind_columns(q, &ix, now, text, password_hash) ||
-        bind_i64(q, 11, expected_version < 0 ? -1 : expected_version)) {
-        rc = db_fail(c->db, "bind", err);
-        goto out;
-    }
-    int step = sqlite3_step(q);
     if ((step & 0xff) == SQLITE_CONSTRAINT) {
         rc = constraint_error(c, tenant, rt_name, &ix, id, err);
         goto out;
