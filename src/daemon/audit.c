@@ -27,12 +27,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define QUEUE_CAP 4096
-#define BATCH 256
+#define QUEUE_CAP 8192
+#define BATCH 1024
 /* Rows wait in the ring at most LINGER_MS, or until EAGER_ROWS have gathered, so the writer
  * wakes a few dozen times a second under load instead of once per request. */
 #define LINGER_MS 50
-#define EAGER_ROWS 64
+#define EAGER_ROWS 1024
 #define PRUNE_INTERVAL_MS (60LL * 60 * 1000)
 /* Rows a pruning pass deletes before the writer looks at its queue again. */
 #define PRUNE_SLICE 2000
