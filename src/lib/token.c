@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int scim_token_parse_scopes(const char *text, unsigned *out)
 {
@@ -131,11 +132,17 @@ int scim_password_hash(const char *password, size_t len, char out[SCIM_PASSWORD_
                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
 }
 
-void scim_uuid_v4(char buf[37])
+void scim_uuid_v7(char buf[37])
 {
     unsigned char b[16];
     randombytes_buf(b, sizeof(b));
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    /* 48-bit big-endian Unix time in milliseconds, then version 7 and the variant (RFC 9562). */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x70);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],

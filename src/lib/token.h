@@ -60,7 +60,11 @@ void scim_token_hint(const char *plain, char *out, size_t size);
 /* Argon2id hash (libsodium's encoded string) of a password into out; 0, or -1 on failure. */
 int scim_password_hash(const char *password, size_t len, char out[SCIM_PASSWORD_HASH_MAX]);
 
-/* Fills buf (at least 37 bytes) with a random UUID v4 in lower-case hex with dashes. */
-void scim_uuid_v4(char buf[37]);
+/*
+ * Fills buf (at least 37 bytes) with a UUID v7 (RFC 9562 §5.7) in lower-case hex with dashes:
+ * the creation time in milliseconds, then 74 random bits. Ids made later sort later, so a new
+ * resource's id goes to the end of the id indexes instead of a random page of them.
+ */
+void scim_uuid_v7(char buf[37]);
 
 #endif

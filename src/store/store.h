@@ -220,7 +220,7 @@ int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms
 /*
  * Resources of type rt_name ("User", ...) in one tenant. doc is a normalised document (borrowed)
  * without id and meta. password_hash is an Argon2id string or NULL.
- * create: assigns id (UUID v4), version 1, created = modified = now; 409 uniqueness when an
+ * create: assigns id (UUID v7), version 1, created = modified = now; 409 uniqueness when an
  *   active resource of the tenant already has the same userName (case-insensitive).
  * get: 404 for unknown or deleted ids.
  * replace: expected_version < 0 means any; otherwise 412 when the stored version differs.

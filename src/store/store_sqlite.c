@@ -192,6 +192,7 @@ struct sqlite_store {
      */
     pthread_mutex_t write_lock;
     struct conn writer;
+    struct scim_sqlite_checkpointer *checkpointer; /* WAL checkpoints off the write path */
     struct conn *free_list;
     struct conn *conns; /* array of size entries */
     int size;
@@ -896,6 +897,7 @@ static void sqlite_close(struct scim_store *st)
     struct sqlite_store *s = from_base(st);
     for (int i = 0; i < s->size; i++)
         conn_close(&s->conns[i]);
+    scim_sqlite_checkpointer_stop(s->checkpointer, s->writer.db);
     conn_close(&s->writer);
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
@@ -953,6 +955,9 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
         s->free_list = &s->conns[i];
     }
     rc = conn_open(s, &s->writer, path, err);
+    if (rc)
+        goto out;
+    rc = scim_sqlite_checkpointer_start(path, s->writer.db, &s->write_lock, &s->checkpointer, err);
     if (rc)
         goto out;
     *out = &s->base;
@@ -1607,7 +1612,7 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
     indexed_from_doc(doc, &ix);
     char *text = doc_text(doc);
     char id[37];
-    scim_uuid_v4(id);
+    scim_uuid_v7(id);
     int64_t now = scim_time_now_ms();
     struct conn *c = writer_get(s);
     int rc = 0;

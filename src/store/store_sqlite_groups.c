@@ -679,7 +679,7 @@ static int sqlite_group_create(struct scim_store *st, const struct scim_tenant *
     struct sqlite_store *s = scim_sqlite_store(st);
     char *text = doc_text(doc);
     char id[37];
-    scim_uuid_v4(id);
+    scim_uuid_v7(id);
     int64_t now = scim_time_now_ms();
     size_t ext_len, name_len;
     const char *ext = doc_string(doc, "externalId", &ext_len);

@@ -15,6 +15,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,14 @@ void scim_sqlite_conn_put(struct sqlite_store *s, struct conn *c);
 /* Takes the process's write lock and returns the one writing connection (the only one that may
  * scim_sqlite_begin); scim_sqlite_conn_put gives both back. */
 struct conn *scim_sqlite_writer_get(struct sqlite_store *s);
+
+/* Background WAL checkpoints (store_sqlite_checkpoint.c): a thread with its own connection to
+ * path, woken by a WAL hook on the writing connection `writer` (which turns SQLite's automatic
+ * checkpoint off there); write_lock is what writer_get takes. Stop it before closing writer. */
+struct scim_sqlite_checkpointer;
+int scim_sqlite_checkpointer_start(const char *path, sqlite3 *writer, pthread_mutex_t *write_lock,
+                                   struct scim_sqlite_checkpointer **out, struct scim_err *err);
+void scim_sqlite_checkpointer_stop(struct scim_sqlite_checkpointer *k, sqlite3 *writer);
 
 /* The connection's database handle (borrowed). */
 sqlite3 *scim_sqlite_conn_db(struct conn *c);

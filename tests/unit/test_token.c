@@ -9,7 +9,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mem.h"
 #include "token.h"
@@ -113,16 +115,28 @@ static void test_token_password_hash_is_argon2id(void **state)
     assert_int_not_equal(crypto_pwhash_str_verify(out, "wrong", 5), 0);
 }
 
-static void test_token_uuid_v4_shape(void **state)
+static void test_token_uuid_v7_shape_and_order(void **state)
 {
     (void)state;
-    char a[37], b[37];
-    scim_uuid_v4(a);
-    scim_uuid_v4(b);
+    char a[37], b[37], later[37];
+    scim_uuid_v7(a);
+    scim_uuid_v7(b);
     assert_int_equal(strlen(a), 36);
-    assert_int_equal(a[14], '4');
+    assert_int_equal(a[8], '-');
+    assert_int_equal(a[14], '7');
     assert_true(strchr("89ab", a[19]) != NULL);
     assert_string_not_equal(a, b);
+    /* The first 48 bits are the time in milliseconds: now, and later ids sort after. */
+    struct timespec now, pause = {0, 3 * 1000 * 1000};
+    clock_gettime(CLOCK_REALTIME, &now);
+    unsigned long long ms = strtoull(
+        (char[]){a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[9], a[10], a[11], a[12], '\0'},
+        NULL, 16);
+    unsigned long long now_ms = (unsigned long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    assert_true(ms <= now_ms && now_ms - ms < 1000);
+    nanosleep(&pause, NULL);
+    scim_uuid_v7(later);
+    assert_true(strcmp(later, a) > 0);
 }
 
 int main(void)
@@ -135,7 +149,7 @@ int main(void)
         cmocka_unit_test(test_token_hint_shows_prefix_and_last_four),
         cmocka_unit_test(test_token_parse_scopes),
         cmocka_unit_test(test_token_password_hash_is_argon2id),
-        cmocka_unit_test(test_token_uuid_v4_shape),
+        cmocka_unit_test(test_token_uuid_v7_shape_and_order),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,0 +1,160 @@
+/*
+ * store_sqlite_checkpoint — WAL checkpoints off the write path. SQLite's automatic checkpoint
+ * runs inside the COMMIT that takes the WAL past 1000 pages: that write copies the WAL into the
+ * database file and waits for two fsyncs while every other writer queues behind it, which is the
+ * tail of write latency. Here the writing connection only reports the WAL size (a WAL hook, which
+ * also turns SQLite's automatic checkpoint off on it), and a thread with a connection of its own
+ * runs PASSIVE checkpoints, which block neither readers nor writers, until little is left; the
+ * last few pages are copied under the process's write lock, because only a checkpoint that has
+ * caught up lets the next writer start the WAL over from its beginning (without that last step,
+ * writers that never pause keep the checkpoint behind and the WAL grows).
+ * Should the thread fall far behind (FORCE_PAGES), the committing writer checkpoints inline, as
+ * SQLite itself would.
+ * Owns: the checkpoint thread and its connection.
+ */
+#include "store_sqlite_internal.h"
+
+#include "log.h"
+#include "mem.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+/* SQLite's own automatic checkpoint size: WAL pages before a checkpoint is wanted. */
+#define WANT_PAGES 1000
+/* Pages still to copy at which the checkpoint takes the write lock for its last pass. */
+#define CAUGHT_UP_PAGES 64
+/* Lock-free passes before the last one, whatever is left. */
+#define MAX_PASSES 4
+/* WAL pages at which the committing writer checkpoints itself (about 64 MiB of 4 KiB pages). */
+#define FORCE_PAGES 16000
+/* An idle database is checkpointed this often, so the WAL does not sit unmerged. */
+#define IDLE_SECONDS 1
+
+struct scim_sqlite_checkpointer {
+    sqlite3 *db;                 /* the thread's own connection */
+    pthread_mutex_t *write_lock; /* the store's: while held, no writer of this process commits */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool due;  /* the WAL grew past WANT_PAGES since the last checkpoint */
+    bool stop; /* set once by scim_sqlite_checkpointer_stop */
+};
+
+/* The writing connection's WAL hook: runs after each commit, with the WAL size in pages. */
+static int on_commit(void *arg, sqlite3 *db, const char *schema, int pages)
+{
+    struct scim_sqlite_checkpointer *k = arg;
+    if (pages >= FORCE_PAGES) {
+        int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            scim_log(SCIM_LOG_ERROR, "store: checkpoint of a %d-page WAL failed: %s", pages,
+                     sqlite3_errstr(rc));
+        return SQLITE_OK;
+    }
+    if (pages >= WANT_PAGES) {
+        pthread_mutex_lock(&k->lock);
+        if (!k->due) {
+            k->due = true;
+            pthread_cond_signal(&k->wake);
+        }
+        pthread_mutex_unlock(&k->lock);
+    }
+    return SQLITE_OK;
+}
+
+/* One checkpoint: lock-free passes until little is left, then the rest under the write lock. */
+static void checkpoint(struct scim_sqlite_checkpointer *k)
+{
+    int rc = SQLITE_OK;
+    for (int pass = 0; pass < MAX_PASSES; pass++) {
+        int wal_pages = 0, copied = 0;
+        rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                                       &copied);
+        if (rc != SQLITE_OK || wal_pages - copied <= CAUGHT_UP_PAGES)
+            break;
+    }
+    if (rc == SQLITE_OK) {
+        pthread_mutex_lock(k->write_lock);
+        rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_unlock(k->write_lock);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        scim_log(SCIM_LOG_ERROR, "store: background checkpoint failed: %s",
+                 sqlite3_errmsg(k->db));
+}
+
+static void *checkpoint_main(void *arg)
+{
+    struct scim_sqlite_checkpointer *k = arg;
+    pthread_mutex_lock(&k->lock);
+    while (!k->stop) {
+        if (!k->due) {
+            struct timespec deadline;
+            clock_gettime(CLOCK_REALTIME, &deadline);
+            deadline.tv_sec += IDLE_SECONDS;
+            pthread_cond_timedwait(&k->wake, &k->lock, &deadline);
+            if (k->stop)
+                break;
+        }
+        k->due = false;
+        pthread_mutex_unlock(&k->lock);
+        checkpoint(k);
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+int scim_sqlite_checkpointer_start(const char *path, sqlite3 *writer, pthread_mutex_t *write_lock,
+                                   struct scim_sqlite_checkpointer **out, struct scim_err *err)
+{
+    int rc = 0;
+    struct scim_sqlite_checkpointer *k = scim_calloc(1, sizeof(*k));
+    k->write_lock = write_lock;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->wake, NULL);
+    if (sqlite3_open_v2(path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        rc = scim_err_internal(err, "store: the checkpoint connection cannot open the database");
+        goto out;
+    }
+    sqlite3_busy_timeout(k->db, 1000);
+    /* A checkpoint needs a connection that has read the database (and so knows it uses WAL). */
+    if (sqlite3_exec(k->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = scim_err_internal(err, "store: the checkpoint connection cannot read the database");
+        goto out;
+    }
+    if (pthread_create(&k->thread, NULL, checkpoint_main, k) != 0) {
+        rc = scim_err_internal(err, "store: cannot start the checkpoint thread");
+        goto out;
+    }
+    sqlite3_wal_hook(writer, on_commit, k);
+    *out = k;
+out:
+    if (rc) {
+        sqlite3_close(k->db);
+        pthread_cond_destroy(&k->wake);
+        pthread_mutex_destroy(&k->lock);
+        scim_free(k);
+    }
+    return rc;
+}
+
+void scim_sqlite_checkpointer_stop(struct scim_sqlite_checkpointer *k, sqlite3 *writer)
+{
+    if (!k)
+        return;
+    sqlite3_wal_hook(writer, NULL, NULL);
+    pthread_mutex_lock(&k->lock);
+    k->stop = true;
+    pthread_cond_signal(&k->wake);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    if (sqlite3_close(k->db) != SQLITE_OK)
+        scim_log(SCIM_LOG_ERROR, "store: closing the checkpoint connection failed");
+    pthread_cond_destroy(&k->wake);
+    pthread_mutex_destroy(&k->lock);
+    scim_free(k);
+}
