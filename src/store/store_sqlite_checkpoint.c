@@ -70,8 +70,7 @@ static void checkpoint(struct scim_sqlite_checkpointer *k)
     int rc = SQLITE_OK;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         int wal_pages = 0, copied = 0;
-        rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
-                                       &copied);
+        rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
         if (rc != SQLITE_OK || wal_pages - copied <= CAUGHT_UP_PAGES)
             break;
     }
@@ -81,8 +80,7 @@ static void checkpoint(struct scim_sqlite_checkpointer *k)
         pthread_mutex_unlock(k->write_lock);
     }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        scim_log(SCIM_LOG_ERROR, "store: background checkpoint failed: %s",
-                 sqlite3_errmsg(k->db));
+        scim_log(SCIM_LOG_ERROR, "store: background checkpoint failed: %s", sqlite3_errmsg(k->db));
 }
 
 static void *checkpoint_main(void *arg)

@@ -536,7 +536,7 @@ static void test_store_resource_create_get(void **state)
     assert_int_equal(scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, &r, NULL, &err),
                      0);
     assert_int_equal(strlen(r.id), 36);
-    assert_int_equal(r.id[14], '4');
+    assert_int_equal(r.id[14], '7'); /* UUID v7 */
     assert_int_equal(r.version, 1);
     assert_true(r.created_ms > 0);
     assert_int_equal(r.created_ms, r.modified_ms);
