@@ -658,21 +658,31 @@ out:
 
 static json_t *render_attrs(const struct scim_attr *attrs, size_t n, const json_t *obj);
 
-/* Returns a new reference: a deep copy of v, a value of attr, without returned=never parts. */
+/* A new reference to the scalar v (string, number, boolean): shared with the stored document,
+ * which nothing changes in place; containers are copied. */
+static json_t *share_or_copy(const json_t *v)
+{
+    if (json_is_object(v) || json_is_array(v))
+        return json_deep_copy(v);
+    return json_incref((json_t *)v);
+}
+
+/* Returns a new reference: v, a value of attr, without returned=never parts (containers are
+ * new, scalars shared). */
 static json_t *render_value(const struct scim_attr *attr, const json_t *v)
 {
     if (attr->type != SCIM_ATTR_COMPLEX)
-        return json_deep_copy(v);
+        return share_or_copy(v);
     if (json_is_object(v))
         return render_attrs(attr->sub_attrs, attr->n_sub_attrs, v);
     if (!json_is_array(v))
-        return json_deep_copy(v);
+        return share_or_copy(v);
     json_t *array = json_array();
     for (size_t i = 0; i < json_array_size(v); i++) {
         const json_t *elem = json_array_get(v, i);
         json_array_append_new(array, json_is_object(elem)
                                          ? render_attrs(attr->sub_attrs, attr->n_sub_attrs, elem)
-                                         : json_deep_copy(elem));
+                                         : share_or_copy(elem));
     }
     return array;
 }
@@ -709,7 +719,7 @@ json_t *scim_resource_render(const struct scim_resource_type *rt, const struct s
     json_object_set_new(out, "id", json_string(r->id));
     const json_t *external_id = json_object_get(doc, "externalId");
     if (json_is_string(external_id))
-        json_object_set_new(out, "externalId", json_deep_copy(external_id));
+        json_object_set_new(out, "externalId", share_or_copy(external_id));
 
     json_t *core = render_attrs(rt->schema->attrs, rt->schema->n_attrs, doc);
     json_object_update(out, core);
