@@ -4,10 +4,12 @@
  * database file and waits for two fsyncs while every other writer queues behind it, which is the
  * tail of write latency. Here the writing connection only reports the WAL size (a WAL hook, which
  * also turns SQLite's automatic checkpoint off on it), and a thread with a connection of its own
- * runs PASSIVE checkpoints, which block neither readers nor writers, until little is left; the
- * last few pages are copied under the process's write lock, because only a checkpoint that has
- * caught up lets the next writer start the WAL over from its beginning (without that last step,
- * writers that never pause keep the checkpoint behind and the WAL grows).
+ * runs a PASSIVE checkpoint, which blocks neither readers nor writers, each time the WAL has
+ * grown by WANT_PAGES. Once the WAL holds RESTART_PAGES, the last few pages are copied under the
+ * process's write lock, because only a checkpoint that has caught up lets the next writer start
+ * the WAL over from its beginning (without that step, writers that never pause keep the
+ * checkpoint behind and the WAL grows). That pass waits for two fsyncs with writers queued, so
+ * it is kept rare.
  * Should the thread fall far behind (FORCE_PAGES), the committing writer checkpoints inline, as
  * SQLite itself would.
  * Owns: the checkpoint thread and its connection.
@@ -18,11 +20,14 @@
 #include "mem.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
 
-/* SQLite's own automatic checkpoint size: WAL pages before a checkpoint is wanted. */
+/* SQLite's own automatic checkpoint size: WAL growth in pages before a checkpoint is wanted. */
 #define WANT_PAGES 1000
+/* WAL pages at which a checkpoint ends with the pass under the write lock (16 MiB). */
+#define RESTART_PAGES 4000
 /* Pages still to copy at which the checkpoint takes the write lock for its last pass. */
 #define CAUGHT_UP_PAGES 64
 /* Lock-free passes before the last one, whatever is left. */
@@ -38,8 +43,9 @@ struct scim_sqlite_checkpointer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool due;  /* the WAL grew past WANT_PAGES since the last checkpoint */
-    bool stop; /* set once by scim_sqlite_checkpointer_stop */
+    bool due;           /* the WAL reached next_at */
+    bool stop;          /* set once by scim_sqlite_checkpointer_stop */
+    atomic_int next_at; /* WAL size in pages at which the hook wakes the thread */
 };
 
 /* The writing connection's WAL hook: runs after each commit, with the WAL size in pages. */
@@ -53,7 +59,7 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int pages)
                      sqlite3_errstr(rc));
         return SQLITE_OK;
     }
-    if (pages >= WANT_PAGES) {
+    if (pages >= atomic_load_explicit(&k->next_at, memory_order_relaxed)) {
         pthread_mutex_lock(&k->lock);
         if (!k->due) {
             k->due = true;
@@ -64,21 +70,26 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int pages)
     return SQLITE_OK;
 }
 
-/* One checkpoint: lock-free passes until little is left, then the rest under the write lock. */
+/* One checkpoint: lock-free passes until little is left; once the WAL is RESTART_PAGES long,
+ * the rest under the write lock. Sets next_at for the hook. */
 static void checkpoint(struct scim_sqlite_checkpointer *k)
 {
-    int rc = SQLITE_OK;
+    int rc = SQLITE_OK, wal_pages = 0;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
-        int wal_pages = 0, copied = 0;
+        int copied = 0;
         rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
         if (rc != SQLITE_OK || wal_pages - copied <= CAUGHT_UP_PAGES)
             break;
     }
-    if (rc == SQLITE_OK) {
+    int next_at = wal_pages + WANT_PAGES;
+    if (rc == SQLITE_OK && wal_pages >= RESTART_PAGES) {
         pthread_mutex_lock(k->write_lock);
         rc = sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_unlock(k->write_lock);
+        /* The next writer starts the WAL over. */
+        next_at = WANT_PAGES;
     }
+    atomic_store_explicit(&k->next_at, next_at, memory_order_relaxed);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         scim_log(SCIM_LOG_ERROR, "store: background checkpoint failed: %s", sqlite3_errmsg(k->db));
 }
@@ -111,6 +122,7 @@ int scim_sqlite_checkpointer_start(const char *path, sqlite3 *writer, pthread_mu
     int rc = 0;
     struct scim_sqlite_checkpointer *k = scim_calloc(1, sizeof(*k));
     k->write_lock = write_lock;
+    atomic_init(&k->next_at, WANT_PAGES);
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->wake, NULL);
     if (sqlite3_open_v2(path, &k->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
