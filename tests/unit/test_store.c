@@ -590,6 +590,99 @@ static void test_store_resource_replace(void **state)
     json_decref(doc);
 }
 
+/* Inside a read snapshot every read sees the database as of the snapshot's first read, even
+ * after a write committed meanwhile; after scim_store_read_end, reads see the write. */
+static void test_store_read_snapshot_is_one_transaction(void **state)
+{
+    struct fixture *f = *state;
+    struct scim_err err;
+    struct scim_resource r = {0}, got = {0};
+    create_user(f, &f->acme, "bjensen", &r);
+    scim_store_read_begin(f->st);
+    assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
+    assert_int_equal(got.version, 1);
+    scim_resource_clear(&got);
+    json_t *doc = user_doc("bjensen");
+    json_object_set_new(doc, "displayName", json_string("Barbara Jensen"));
+    assert_int_equal(
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc, NULL, NULL, NULL, &err),
+        0);
+    assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
+    assert_int_equal(got.version, 1);
+    assert_string_equal(json_string_value(json_object_get(got.doc, "displayName")),
+                        "Display bjensen");
+    scim_resource_clear(&got);
+    scim_store_read_end(f->st);
+    assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
+    assert_int_equal(got.version, 2);
+    scim_resource_clear(&got);
+    json_decref(doc);
+    scim_resource_clear(&r);
+}
+
+/* A replace that keeps the indexed columns takes the narrow update; one that changes userName
+ * takes the full one: both land, the index follows the rename, and a stale version is 412. */
+static void test_store_resource_replace_narrow_and_full_update(void **state)
+{
+    struct fixture *f = *state;
+    struct scim_err err;
+    struct scim_resource r = {0}, got = {0};
+    create_user(f, &f->acme, "bjensen", &r);
+    json_t *doc = user_doc("bjensen");
+    json_object_set_new(doc, "active", json_false());
+    assert_int_equal(
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 1, doc, NULL, NULL, NULL, &err),
+        0);
+    json_decref(doc);
+    sqlite3 *db = raw_open(f);
+    assert_int_equal(raw_int(db, "SELECT active FROM resources WHERE user_name_ci = 'bjensen'"), 0);
+    doc = user_doc("babs");
+    assert_int_equal(
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 2, doc, NULL, NULL, NULL, &err),
+        0);
+    assert_int_equal(
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 2, doc, NULL, NULL, NULL, &err),
+        SCIM_EPRECONDITION);
+    json_decref(doc);
+    assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
+    assert_int_equal(got.version, 3);
+    assert_string_equal(json_string_value(json_object_get(got.doc, "userName")), "babs");
+    scim_resource_clear(&got);
+    assert_int_equal(raw_int(db, "SELECT count(*) FROM resources WHERE user_name_ci = 'babs'"), 1);
+    sqlite3_close(db);
+    /* The old name is free again. */
+    create_user(f, &f->acme, "bjensen", NULL);
+    scim_resource_clear(&r);
+}
+
+/* Checkpoints run in the background and restart the WAL: sustained writes of far more than the
+ * restart size leave a WAL file of bounded size, and everything written is there. */
+static void test_store_wal_stays_bounded_under_writes(void **state)
+{
+    struct fixture *f = *state;
+    struct scim_err err;
+    char padding[3000];
+    memset(padding, 'x', sizeof(padding) - 1);
+    padding[sizeof(padding) - 1] = '\0';
+    for (int i = 0; i < 6000; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "user%05d", i);
+        json_t *doc = user_doc(name);
+        json_object_set_new(doc, "title", json_string(padding));
+        if (scim_store_resource_create(f->st, &f->acme, USER, doc, NULL, NULL, NULL, &err) != 0)
+            fail_msg("create %s: %d %s", name, err.status, err.detail);
+        json_decref(doc);
+    }
+    char wal[160];
+    path_join(wal, sizeof(wal), f->dir, "var/db/scimd.db-wal");
+    struct stat st_wal;
+    assert_int_equal(stat(wal, &st_wal), 0);
+    /* 6000 documents of 3 KB wrote well over 24 MB of WAL frames; without restarts the file
+     * would hold them all. */
+    assert_true(st_wal.st_size < 24 * 1024 * 1024);
+    assert_int_equal(list_total(f, &f->acme, USER, NULL, NULL), 6000);
+}
+
 static void test_store_resource_delete(void **state)
 {
     struct fixture *f = *state;
@@ -2139,6 +2232,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_check_detects_problems, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_failed_write_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_hot_paths_do_not_reprepare, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_read_snapshot_is_one_transaction, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_resource_replace_narrow_and_full_update, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_wal_stays_bounded_under_writes, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
