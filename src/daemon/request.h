@@ -67,7 +67,8 @@ struct scim_request {
     size_t body_cap;
     bool body_too_large;
 
-    bool counted; /* the server counts it in flight (dispatched, not yet completed) */
+    bool counted;        /* the server counts it in flight (dispatched, not yet completed) */
+    bool large_response; /* the body was at least LARGE_RESPONSE_BYTES: trim the heap after */
     char request_id[24];
     int64_t start_us;
     char base_url[512];

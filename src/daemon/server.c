@@ -181,13 +181,18 @@ static void render_error(struct scim_request *req, const struct scim_err *err)
     scim_request_respond(req, copy.status, scim_err_to_json(&copy));
 }
 
+/* A response body from this size on returns the heap's free memory to the system afterwards. */
+#define LARGE_RESPONSE_BYTES (1024 * 1024)
+
 static enum MHD_Result send_response(struct scim_request *req)
 {
     struct MHD_Response *resp;
     if (req->resp_body) {
         size_t len;
         char *text = scim_json_dump(req->resp_body, &len);
-        resp = MHD_create_response_from_buffer_with_free_callback(len, text, scim_free);
+        req->large_response = len >= LARGE_RESPONSE_BYTES;
+        resp = MHD_create_response_from_buffer_with_free_callback(
+            len, text, req->large_response ? scim_free_and_trim : scim_free);
     } else {
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     }
@@ -333,7 +338,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     access_log(req);
     bool counted = req->counted;
+    bool large = req->large_response;
     request_free(req);
+    if (large)
+        scim_mem_trim();
     *con_cls = NULL;
     if (counted)
         atomic_fetch_sub(&srv->in_flight, 1);

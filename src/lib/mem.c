@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,17 @@ char *scim_asprintf(const char *fmt, ...)
 void scim_free(void *ptr)
 {
     free(ptr);
+}
+
+void scim_mem_trim(void)
+{
+    malloc_trim(0);
+}
+
+void scim_free_and_trim(void *ptr)
+{
+    free(ptr);
+    malloc_trim(0);
 }
 
 void scim_mem_init(void)

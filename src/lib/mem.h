@@ -22,4 +22,10 @@ char *scim_strndup(const char *s, size_t n);
 char *scim_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void scim_free(void *ptr);
 
+/* Returns the heap's free memory to the operating system (after a large response, so that one
+ * 100,000-member group does not leave the process resident at its peak). Costs a walk of the
+ * heap: not for every request. scim_free_and_trim frees ptr first. */
+void scim_mem_trim(void);
+void scim_free_and_trim(void *ptr);
+
 #endif
