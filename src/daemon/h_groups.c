@@ -136,6 +136,19 @@ int scim_derive_fill(struct scim_request *req, const struct scim_resource_type *
     return 0;
 }
 
+int scim_derive_fill_resource(struct scim_request *req, const struct scim_resource_type *rt,
+                              const struct scim_projection *p, const struct scim_resource *res,
+                              json_t *doc, struct scim_err *err)
+{
+    if (!res->derived) {
+        const char *ids[1] = {res->id};
+        return scim_derive_fill(req, rt, p, ids, &doc, 1, err);
+    }
+    scim_store_derived_apply(res->derived, doc, scim_derive_wanted(rt, p));
+    add_refs(req->base_url, json_object_get(doc, "groups"), "/Groups");
+    return 0;
+}
+
 /* ---- responses ----------------------------------------------------------------------------- */
 
 /* Responds with the group res rendered with what p asks for (members from the rows). */

@@ -43,9 +43,8 @@ static int respond_resource(struct scim_request *req, const struct scim_resource
         return rc;
     json_t *doc = scim_resource_render(rt, res, req->base_url);
     /* What comes from membership rows (a Group's members, a User's groups and roles), only
-     * when the projection keeps it (h_groups.c). */
-    const char *ids[1] = {res->id};
-    rc = scim_derive_fill(req, rt, &p, ids, &doc, 1, err);
+     * when the projection keeps it (h_groups.c); after a write, the rows it read. */
+    rc = scim_derive_fill_resource(req, rt, &p, res, doc, err);
     if (rc < 0) {
         json_decref(doc);
         scim_projection_clear(&p);

@@ -66,6 +66,12 @@ int scim_derive_fill(struct scim_request *req, const struct scim_resource_type *
                      const struct scim_projection *p, const char *const *ids, json_t *const *docs,
                      size_t n, struct scim_err *err);
 
+/* scim_derive_fill for one resource, doc its rendering: from res->derived (the rows its write
+ * read in its own transaction) when present, without reading; else as scim_derive_fill. */
+int scim_derive_fill_resource(struct scim_request *req, const struct scim_resource_type *rt,
+                              const struct scim_projection *p, const struct scim_resource *res,
+                              json_t *doc, struct scim_err *err);
+
 /* h_roles.c: the role-mapping admin API (scope admin; docs/GROUPS_AND_ROLES.md).
  * req->params[0] is the user id of GET /api/v1/users/{id}/roles. */
 int scim_h_role_mappings_list(struct scim_request *req, struct scim_err *err);

@@ -762,6 +762,7 @@ void scim_resource_clear(struct scim_resource *r)
     if (!r)
         return;
     json_decref(r->doc);
+    json_decref(r->derived);
     memset(r, 0, sizeof(*r));
 }
 

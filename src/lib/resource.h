@@ -25,6 +25,9 @@ struct scim_resource {
     int64_t created_ms;  /* milliseconds since the Unix epoch, UTC */
     int64_t modified_ms; /* milliseconds since the Unix epoch, UTC */
     json_t *doc;         /* owned: the normalised document without id and meta */
+    /* owned or NULL: what a write read about the resource's memberships inside its own
+     * transaction, for rendering the response (scim_store_derived_apply) */
+    json_t *derived;
 };
 
 /* Releases r->doc and zeroes r. Safe on a zeroed struct. */

@@ -2,13 +2,53 @@
  * store_groups — the public functions of store_groups.h: each checks its arguments (assertions:
  * a NULL store, tenant or id is a bug of the caller, never client input) and dispatches through
  * the backend's group ops (struct scim_store_group_ops in store_backend.h).
- * Owns: nothing but the dispatch. Must not: contain SQL.
+ * Owns: the dispatch, and turning a user's membership rows (as every backend reads them) into
+ * its "groups" and effective "roles" (scim_store_derived_apply). Must not: contain SQL.
  */
 #include "store_groups.h"
 
+#include "mem.h"
+#include "roles.h"
 #include "store_backend.h"
 
 #include <assert.h>
+
+json_t *scim_store_derived_roles(const json_t *derived, const json_t *doc)
+{
+    const json_t *rows = json_object_get(derived, "grants");
+    size_t n = json_array_size(rows);
+    struct scim_role_grant *grants = n ? scim_calloc(n, sizeof(*grants)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *row = json_array_get(rows, i);
+        grants[i].role = json_string_value(json_array_get(row, 0));
+        grants[i].group_id = json_string_value(json_array_get(row, 1));
+        grants[i].priority = json_integer_value(json_array_get(row, 2));
+    }
+    json_t *effective = scim_roles_effective(
+        json_string_value(json_object_get(derived, "default_role")), grants, n, doc);
+    scim_free(grants);
+    return effective;
+}
+
+void scim_store_derived_apply(const json_t *derived, json_t *doc, unsigned what)
+{
+    json_t *groups = json_object_get(derived, "groups");
+    if ((what & SCIM_DERIVE_GROUPS) && json_array_size(groups) > 0) {
+        /* "groups" before "meta" (of a rendered resource), which stays last. */
+        json_t *meta =
+            json_object_get(doc, "groups") ? NULL : json_incref(json_object_get(doc, "meta"));
+        if (meta)
+            json_object_del(doc, "meta");
+        json_object_set(doc, "groups", groups);
+        if (meta)
+            json_object_set_new(doc, "meta", meta);
+    }
+    if (what & SCIM_DERIVE_ROLES) {
+        json_t *effective = scim_store_derived_roles(derived, doc);
+        scim_roles_merge(doc, effective);
+        json_decref(effective);
+    }
+}
 
 int scim_store_group_create(struct scim_store *st, const struct scim_tenant *tenant,
                             const json_t *doc, const struct scim_member_ref *refs, size_t n,

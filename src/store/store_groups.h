@@ -113,6 +113,18 @@ int scim_store_derive(struct scim_store *st, const struct scim_tenant *tenant, c
                       struct scim_err *err);
 
 /*
+ * Adds to doc (a User's rendered or stored document; changed in place) what `what` asks for, as
+ * scim_store_derive would, from derived: the rows a write read in its own transaction
+ * (struct scim_resource.derived: {"groups": [...], "grants": [[role, group id, priority]...],
+ * "default_role": "..."}). Reads nothing.
+ */
+void scim_store_derived_apply(const json_t *derived, json_t *doc, unsigned what);
+
+/* The effective roles (scim_roles_effective; new reference) from derived (as above) and the
+ * user's document. */
+json_t *scim_store_derived_roles(const json_t *derived, const json_t *doc);
+
+/*
  * The effective roles of the User id (404 if unknown or deleted), as scim_roles_effective
  * computes them from the tenant's default role, the mappings of every group the user belongs to
  * (directly or through nested groups) and the roles in its document. *out: new reference.

@@ -1602,6 +1602,20 @@ static char *doc_text(const json_t *doc)
     return json_dumps(doc, JSON_COMPACT);
 }
 
+/* For a User write with an output: the membership rows its response renders (groups, roles),
+ * read inside the write's transaction on the writer, whose pages are warm; a read afterwards on
+ * a pooled connection would start with the page cache the commit just invalidated. */
+static int read_derived(struct conn *c, const struct scim_tenant *tenant, const char *rt_name,
+                        const char *id, const struct scim_resource *out, json_t **derived,
+                        struct scim_err *err)
+{
+    *derived = NULL;
+    if (!out || strcmp(rt_name, "User") != 0)
+        return 0;
+    *derived = scim_sqlite_user_derived(c, tenant, id, err);
+    return *derived ? 0 : SCIM_ERR;
+}
+
 static int sqlite_resource_create(struct scim_store *st, const struct scim_tenant *tenant,
                                   const char *rt_name, const json_t *doc, const char *password_hash,
                                   struct scim_resource *out, const struct scim_audit_entry *audit,
@@ -1615,6 +1629,7 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
     scim_uuid_v7(id);
     int64_t now = scim_time_now_ms();
     struct conn *c = writer_get(s);
+    json_t *derived = NULL;
     int rc = 0;
     if (!text) {
         rc = scim_err_internal(err, "store: resource document is not an encodable JSON object");
@@ -1649,6 +1664,9 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
         if (rc)
             goto out;
     }
+    rc = read_derived(c, tenant, rt_name, id, out, &derived, err);
+    if (rc)
+        goto out;
     rc = tx_commit(c, err);
     if (rc)
         goto out;
@@ -1659,8 +1677,11 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
         out->created_ms = now;
         out->modified_ms = now;
         out->doc = json_deep_copy(doc);
+        out->derived = derived;
+        derived = NULL;
     }
 out:
+    json_decref(derived);
     conn_put(s, c);
     scim_free(text);
     scim_free(ix.user_name_ci);
@@ -1711,6 +1732,7 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     char *text = doc_text(doc);
     int64_t now = scim_time_now_ms();
     struct conn *c = writer_get(s);
+    json_t *derived = NULL;
     int rc = 0;
     if (!text) {
         rc = scim_err_internal(err, "store: resource document is not an encodable JSON object");
@@ -1764,6 +1786,9 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
         if (rc)
             goto out;
     }
+    rc = read_derived(c, tenant, rt_name, id, out, &derived, err);
+    if (rc)
+        goto out;
     rc = tx_commit(c, err);
     if (rc)
         goto out;
@@ -1771,8 +1796,11 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
         *out = stored;
         snprintf(out->id, sizeof(out->id), "%s", id);
         out->doc = json_deep_copy(doc);
+        out->derived = derived;
+        derived = NULL;
     }
 out:
+    json_decref(derived);
     conn_put(s, c);
     scim_free(text);
     scim_free(ix.user_name_ci);

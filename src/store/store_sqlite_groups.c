@@ -997,21 +997,22 @@ out:
     return rc;
 }
 
-/* Returns the effective roles (scim_roles_effective, new reference) of a user from its rows and
- * its document (borrowed). */
-static json_t *effective_roles(const struct user_rows *u, const json_t *doc)
+/* The rows of u as the JSON scim_store_derived_apply reads (new reference). */
+static json_t *user_rows_json(const struct user_rows *u)
 {
-    size_t n = json_array_size(u->grants);
-    struct scim_role_grant *grants = n ? scim_calloc(n, sizeof(*grants)) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *row = json_array_get(u->grants, i);
-        grants[i].role = json_string_value(json_array_get(row, 0));
-        grants[i].group_id = json_string_value(json_array_get(row, 1));
-        grants[i].priority = json_integer_value(json_array_get(row, 2));
-    }
-    json_t *effective = scim_roles_effective(u->default_role, grants, n, doc);
-    scim_free(grants);
-    return effective;
+    return json_pack("{s:O, s:O, s:s}", "groups", u->groups, "grants", u->grants, "default_role",
+                     u->default_role);
+}
+
+json_t *scim_sqlite_user_derived(struct conn *c, const struct scim_tenant *tenant, const char *id,
+                                 struct scim_err *err)
+{
+    struct user_rows u;
+    json_t *derived = NULL;
+    if (read_user(c, tenant, id, &u, err) == 0)
+        derived = user_rows_json(&u);
+    user_rows_clear(&u);
+    return derived;
 }
 
 /* Adds what `what` asks for to doc, the document of the resource id (user or group). */
@@ -1030,13 +1031,9 @@ static int derive_one(struct conn *c, const struct scim_tenant *tenant, bool gro
     struct user_rows u;
     rc = read_user(c, tenant, id, &u, err);
     if (rc == 0 && u.exists) {
-        if ((what & SCIM_DERIVE_GROUPS) && json_array_size(u.groups) > 0)
-            set_before_meta(doc, "groups", json_incref(u.groups));
-        if (what & SCIM_DERIVE_ROLES) {
-            json_t *effective = effective_roles(&u, doc);
-            scim_roles_merge(doc, effective);
-            json_decref(effective);
-        }
+        json_t *derived = user_rows_json(&u);
+        scim_store_derived_apply(derived, doc, what);
+        json_decref(derived);
     }
     user_rows_clear(&u);
     return rc;
@@ -1101,7 +1098,9 @@ static int sqlite_user_roles(struct scim_store *st, const struct scim_tenant *te
     rc = scim_sqlite_commit(c, err);
     if (rc)
         goto out;
-    *out = effective_roles(&u, doc);
+    json_t *derived = user_rows_json(&u);
+    *out = scim_store_derived_roles(derived, doc);
+    json_decref(derived);
 out:
     user_rows_clear(&u);
     json_decref(doc);

@@ -42,6 +42,11 @@ int scim_sqlite_checkpointer_start(const char *path, sqlite3 *writer, pthread_mu
                                    struct scim_sqlite_checkpointer **out, struct scim_err *err);
 void scim_sqlite_checkpointer_stop(struct scim_sqlite_checkpointer *k, sqlite3 *writer);
 
+/* What scim_store_derived_apply needs about the User id, read on c (inside the caller's
+ * transaction): a new reference, or NULL with err set. */
+json_t *scim_sqlite_user_derived(struct conn *c, const struct scim_tenant *tenant, const char *id,
+                                 struct scim_err *err);
+
 /* The connection's database handle (borrowed). */
 sqlite3 *scim_sqlite_conn_db(struct conn *c);
 

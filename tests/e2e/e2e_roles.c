@@ -324,10 +324,15 @@ static void test_e2e_roles_idp_roles_and_round_trip(void **state)
     e2e_resp_free(r);
     json_object_del(doc, "meta");
     char *body = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
     r = e2e_send(srv, "PUT", srv->token, body, "/scim/v2/Users/%s", u.v);
     assert_status(r, 200);
+    /* The write's response shows the same groups and roles as the GET (read by the write). */
+    if (!json_equal(json_object_get(r->json, "groups"), json_object_get(doc, "groups")) ||
+        !json_equal(json_object_get(r->json, "roles"), json_object_get(doc, "roles")))
+        e2e_fail(r, "the PUT response must carry the user's groups and roles as GET shows them");
+    assert_json_str(r, "groups[0].value", g.v);
     e2e_resp_free(r);
+    json_decref(doc);
     scim_free(body);
     /* Removed from the group, admin goes: the PUT did not make it an IdP role. */
     membership("remove", g.v, u.v);
