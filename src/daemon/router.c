@@ -256,9 +256,10 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
         if (rc < 0)
             goto out;
     }
-    /* A read-only request reads one snapshot: token, resource and memberships in one
-     * transaction on one connection. */
-    if (chosen->flags & ROUTE_READ) {
+    /* A SCIM request reads one snapshot until it writes: token, resource and memberships in
+     * one transaction on one connection (the store ends it at the first write). Not the admin
+     * API: the audit search waits for the audit writer's rows, committed after it started. */
+    if (chosen->flags & (ROUTE_READ | ROUTE_WRITE)) {
         scim_store_read_begin(req->ctx->store);
         snapshot = true;
     }

@@ -157,12 +157,13 @@ void scim_store_close(struct scim_store *st);
 int scim_store_check(struct scim_store *st, struct scim_err *err);
 
 /*
- * A read snapshot for the calling thread: until scim_store_read_end, the reads this thread makes
- * share one connection and one read transaction (a GET's token lookup, resource and memberships
- * then cost one transaction, not three, and agree with each other). Writes still run on their
- * own; a write's result is not visible to the snapshot's reads, so only read-only requests take
- * one. Not nested. scim_store_read_end ends it (a failure to begin is only logged: the reads then
- * run one transaction each, as without a snapshot).
+ * A read snapshot for the calling thread: until scim_store_read_end, or until the thread's first
+ * write, the reads this thread makes share one connection and one read transaction (a GET's
+ * token lookup, resource and memberships then cost one transaction, not three, and agree with
+ * each other; a PATCH reads its token and the current resource in one). A write ends the
+ * snapshot before it starts, so reads after a write see it. Not nested. scim_store_read_end ends
+ * it (a no-op when a write already did; a failure to begin is only logged: the reads then run
+ * one transaction each, as without a snapshot).
  */
 void scim_store_read_begin(struct scim_store *st);
 void scim_store_read_end(struct scim_store *st);

@@ -442,8 +442,13 @@ static struct conn *conn_get(struct sqlite_store *s)
 }
 
 /* Takes the process's write lock and returns the writing connection; conn_put releases both. */
+static void sqlite_read_end(struct scim_store *st);
+
 static struct conn *writer_get(struct sqlite_store *s)
 {
+    /* A write ends the thread's read snapshot: what the thread reads afterwards sees it. */
+    if (snapshot && snapshot->owner == s)
+        sqlite_read_end(&s->base);
     pthread_mutex_lock(&s->write_lock);
     return &s->writer;
 }

@@ -591,7 +591,8 @@ static void test_store_resource_replace(void **state)
 }
 
 /* Inside a read snapshot every read sees the database as of the snapshot's first read, even
- * after a write committed meanwhile; after scim_store_read_end, reads see the write. */
+ * after another connection committed meanwhile; after scim_store_read_end, reads see that
+ * write. A write of the thread itself ends the snapshot first: the reads after it see it. */
 static void test_store_read_snapshot_is_one_transaction(void **state)
 {
     struct fixture *f = *state;
@@ -602,20 +603,31 @@ static void test_store_read_snapshot_is_one_transaction(void **state)
     assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
     assert_int_equal(got.version, 1);
     scim_resource_clear(&got);
-    json_t *doc = user_doc("bjensen");
-    json_object_set_new(doc, "displayName", json_string("Barbara Jensen"));
-    assert_int_equal(
-        scim_store_resource_replace(f->st, &f->acme, USER, r.id, -1, doc, NULL, NULL, NULL, &err),
-        0);
+    sqlite3 *db = raw_open(f);
+    raw_exec(db, "UPDATE resources SET version = 5 WHERE user_name_ci = 'bjensen'");
+    sqlite3_close(db);
     assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
     assert_int_equal(got.version, 1);
-    assert_string_equal(json_string_value(json_object_get(got.doc, "displayName")),
-                        "Display bjensen");
     scim_resource_clear(&got);
     scim_store_read_end(f->st);
     assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
-    assert_int_equal(got.version, 2);
+    assert_int_equal(got.version, 5);
     scim_resource_clear(&got);
+    /* A write inside the snapshot ends it. */
+    scim_store_read_begin(f->st);
+    assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
+    scim_resource_clear(&got);
+    json_t *doc = user_doc("bjensen");
+    json_object_set_new(doc, "displayName", json_string("Barbara Jensen"));
+    assert_int_equal(
+        scim_store_resource_replace(f->st, &f->acme, USER, r.id, 5, doc, NULL, NULL, NULL, &err),
+        0);
+    assert_int_equal(scim_store_resource_get(f->st, &f->acme, USER, r.id, &got, &err), 0);
+    assert_int_equal(got.version, 6);
+    assert_string_equal(json_string_value(json_object_get(got.doc, "displayName")),
+                        "Barbara Jensen");
+    scim_resource_clear(&got);
+    scim_store_read_end(f->st);
     json_decref(doc);
     scim_resource_clear(&r);
 }
