@@ -1,9 +1,12 @@
 /*
- * store_sqlite — the SQLite backend of the store ops table (store_backend.h): a pool of
+ * store_sqlite — the SQLite backend of the store ops table (store_backend.h): a pool of reading
  * connections opened without SQLite's own mutex (SQLITE_OPEN_NOMUTEX), each borrowed by one
- * thread for one call; the embedded numbered migrations (schema_migrations); one cache of
- * prepared statements per connection, prepared lazily with SQLITE_PREPARE_PERSISTENT and reset
- * after each call, so hot paths never prepare again.
+ * thread for one call or kept for a thread's read snapshot (scim_store_read_begin, ended by the
+ * thread's first write); one writing connection used under the process's write lock; WAL
+ * checkpoints on a background thread (store_sqlite_checkpoint.c); the embedded numbered
+ * migrations (schema_migrations); one cache of prepared statements per connection, prepared
+ * lazily with SQLITE_PREPARE_PERSISTENT and reset after each call, so hot paths never prepare
+ * again.
  * Durability: journal_mode=WAL with synchronous=NORMAL. A committed write survives a crash or
  * SIGKILL of the process; an operating-system crash or power loss may roll back the last
  * commits, but the database is never corrupted.

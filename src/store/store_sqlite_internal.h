@@ -3,10 +3,12 @@
  * connection pool, the transactions and the statement caches and exposes them here (as opaque
  * handles and thin functions) to its sibling files, which hold the SQL of their own tables:
  * store_sqlite_audit.c (audit log, OAuth clients; migration 003), store_sqlite_groups.c
- * (group membership rows, role mappings, tenant settings; migration 004).
+ * (group membership rows, role mappings, tenant settings; migration 004), and
+ * store_sqlite_checkpoint.c (the background WAL checkpoints).
  * Every function has the contract of the static one it wraps in store_sqlite.c: a connection is
- * borrowed by one thread for one store call and given back with scim_sqlite_conn_put, which
- * rolls back a transaction still open (so an error path only has to give the connection back).
+ * borrowed by one thread for one store call (a pooled one to read, the writer to write) and given
+ * back with scim_sqlite_conn_put, which rolls back a transaction still open (so an error path
+ * only has to give the connection back).
  * Must not: be included outside src/store (and the store's unit tests).
  */
 #ifndef SCIM_STORE_SQLITE_INTERNAL_H
