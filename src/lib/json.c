@@ -1,5 +1,6 @@
 /*
- * json — request-body parsing with limits and clear SCIM errors, case-insensitive lookup,
+ * json — request-body parsing with limits and clear SCIM errors, case-insensitive lookup, setting
+ * a member ahead of a rendered resource's "meta",
  * serialisation. The depth check is a single pass over the bytes before jansson runs, so a
  * hostile 100,000-deep array costs one scan and no allocation.
  */
@@ -135,4 +136,14 @@ char *scim_json_dump(const json_t *doc, size_t *len)
     if (len)
         *len = b.len;
     return b.text;
+}
+
+void scim_json_set_before_meta(json_t *doc, const char *key, json_t *value)
+{
+    json_t *meta = json_object_get(doc, key) ? NULL : json_incref(json_object_get(doc, "meta"));
+    if (meta)
+        json_object_del(doc, "meta");
+    json_object_set_new(doc, key, value);
+    if (meta)
+        json_object_set_new(doc, "meta", meta);
 }

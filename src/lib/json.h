@@ -23,6 +23,9 @@ int scim_json_parse_object(const char *body, size_t len, size_t max_depth, json_
 /* Member of obj whose key equals key ignoring ASCII case; borrowed, or NULL. */
 json_t *scim_json_get_ci(const json_t *obj, const char *key);
 
+/* Sets doc[key] = value (reference stolen), keeping "meta" (of a rendered resource) last. */
+void scim_json_set_before_meta(json_t *doc, const char *key, json_t *value);
+
 /* Key (borrowed, valid while obj lives) of the member matched by scim_json_get_ci, or NULL. */
 const char *scim_json_key_ci(const json_t *obj, const char *key);
 

@@ -7,6 +7,7 @@
  */
 #include "store_groups.h"
 
+#include "json.h"
 #include "mem.h"
 #include "roles.h"
 #include "store_backend.h"
@@ -33,16 +34,8 @@ json_t *scim_store_derived_roles(const json_t *derived, const json_t *doc)
 void scim_store_derived_apply(const json_t *derived, json_t *doc, unsigned what)
 {
     json_t *groups = json_object_get(derived, "groups");
-    if ((what & SCIM_DERIVE_GROUPS) && json_array_size(groups) > 0) {
-        /* "groups" before "meta" (of a rendered resource), which stays last. */
-        json_t *meta =
-            json_object_get(doc, "groups") ? NULL : json_incref(json_object_get(doc, "meta"));
-        if (meta)
-            json_object_del(doc, "meta");
-        json_object_set(doc, "groups", groups);
-        if (meta)
-            json_object_set_new(doc, "meta", meta);
-    }
+    if ((what & SCIM_DERIVE_GROUPS) && json_array_size(groups) > 0)
+        scim_json_set_before_meta(doc, "groups", json_incref(groups));
     if (what & SCIM_DERIVE_ROLES) {
         json_t *effective = scim_store_derived_roles(derived, doc);
         scim_roles_merge(doc, effective);

@@ -21,6 +21,7 @@
 #include "store_backend.h"
 #include "store_sqlite_internal.h"
 
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "roles.h"
@@ -193,17 +194,6 @@ static int step_done(struct conn *c, sqlite3_stmt *q, const char *what, struct s
 static int begin_read(struct conn *c, struct scim_err *err)
 {
     return scim_sqlite_begin_read(c, err);
-}
-
-/* Sets doc[key] = value (reference stolen), keeping "meta" (of a rendered resource) last. */
-static void set_before_meta(json_t *doc, const char *key, json_t *value)
-{
-    json_t *meta = json_object_get(doc, key) ? NULL : json_incref(json_object_get(doc, "meta"));
-    if (meta)
-        json_object_del(doc, "meta");
-    json_object_set_new(doc, key, value);
-    if (meta)
-        json_object_set_new(doc, "meta", meta);
 }
 
 /*
@@ -1024,7 +1014,7 @@ static int derive_one(struct conn *c, const struct scim_tenant *tenant, bool gro
         json_t *members = NULL;
         rc = read_members(c, tenant, id, &members, err);
         if (rc == 0 && json_array_size(members) > 0)
-            set_before_meta(doc, "members", json_incref(members));
+            scim_json_set_before_meta(doc, "members", json_incref(members));
         json_decref(members);
         return rc;
     }
