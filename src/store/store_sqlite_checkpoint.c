@@ -10,8 +10,10 @@
  * the WAL over from its beginning (without that step, writers that never pause keep the
  * checkpoint behind and the WAL grows). That pass waits for two fsyncs with writers queued, so
  * it is kept rare.
- * Should the thread fall far behind (FORCE_PAGES), the committing writer checkpoints inline, as
- * SQLite itself would.
+ * Should the thread fall behind (FORCE_PAGES: a slow disk, a starved thread), the committing
+ * writer checkpoints inline while it still holds the write lock, waiting out a background pass
+ * that holds SQLite's checkpoint lock, so the WAL stops growing there whatever the thread does:
+ * the next writer starts it over.
  * Owns: the checkpoint thread and its connection.
  */
 #include "store_sqlite_internal.h"
@@ -32,8 +34,12 @@
 #define CAUGHT_UP_PAGES 64
 /* Lock-free passes before the last one, whatever is left. */
 #define MAX_PASSES 4
-/* WAL pages at which the committing writer checkpoints itself (about 64 MiB of 4 KiB pages). */
-#define FORCE_PAGES 16000
+/* WAL pages at which the committing writer checkpoints itself (32 MiB of 4 KiB pages): the
+ * bound on the WAL file, give or take one transaction. */
+#define FORCE_PAGES 8000
+/* How long the writer waits for a background pass to release the checkpoint lock. */
+#define FORCE_WAIT_TRIES 2000
+#define FORCE_WAIT_NS 1000000L
 /* An idle database is checkpointed this often, so the WAL does not sit unmerged. */
 #define IDLE_SECONDS 1
 
@@ -53,10 +59,18 @@ static int on_commit(void *arg, sqlite3 *db, const char *schema, int pages)
 {
     struct scim_sqlite_checkpointer *k = arg;
     if (pages >= FORCE_PAGES) {
-        int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        /* The caller holds the write lock, so no writer of this process adds frames meanwhile;
+         * BUSY means the background pass holds the checkpoint lock for a moment. */
+        int rc = SQLITE_BUSY;
+        for (int tries = 0; rc == SQLITE_BUSY && tries < FORCE_WAIT_TRIES; tries++) {
+            rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            if (rc == SQLITE_BUSY)
+                nanosleep(&(struct timespec){.tv_nsec = FORCE_WAIT_NS}, NULL);
+        }
+        if (rc != SQLITE_OK)
             scim_log(SCIM_LOG_ERROR, "store: checkpoint of a %d-page WAL failed: %s", pages,
                      sqlite3_errstr(rc));
+        atomic_store_explicit(&k->next_at, WANT_PAGES, memory_order_relaxed);
         return SQLITE_OK;
     }
     if (pages >= atomic_load_explicit(&k->next_at, memory_order_relaxed)) {
