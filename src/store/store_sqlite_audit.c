@@ -172,32 +172,77 @@ static int cursor_decode(const char *text, int64_t *time_ms, int64_t *id, struct
 }
 
 /* Parameter numbers of the generated search statement. */
-enum { P_TENANT = 1, P_SINCE, P_UNTIL, P_ACTOR, P_RESOURCE, P_AFTER_TIME, P_AFTER_ID, P_LIMIT };
+enum {
+    P_TENANT = 1,
+    P_SINCE,
+    P_UNTIL,
+    P_ACTOR,
+    P_RESOURCE,
+    P_AFTER_TIME,
+    P_AFTER_ID,
+    P_LIMIT,
+    P_BUCKET
+};
 
-/* Builds the search SQL for the conditions present (a handful of variants, each cached). */
-static char *search_sql(const struct scim_tenant *tenant, const struct scim_audit_query *query,
-                        bool after)
+/* The columns row_json reads, and the table they come from. */
+#define ROW_COLUMNS                                                                                \
+    "SELECT a.id, a.time_ms, n.name, a.actor, a.method, a.path, a.resource_type, a.resource_id, "  \
+    "a.status, a.request_id, a.diff, a.dialect FROM audit a LEFT JOIN tenants n ON n.id = "        \
+    "a.tenant_id"
+
+/* Low bits of a row id that the resource index drops: its bucket is id >> BUCKET_BITS
+ * (migration 006; the expression must be written exactly so for SQLite to use the index). */
+#define BUCKET_BITS 12
+#define TEXT_OF(x) #x
+#define TEXT_OF_VALUE(x) TEXT_OF(x)
+#define BUCKET_SQL "(a.id >> " TEXT_OF_VALUE(BUCKET_BITS) ")"
+
+/* Writes the WHERE clause of the conditions present into where. */
+static void search_where(const struct scim_tenant *tenant, const struct scim_audit_query *query,
+                         bool after, char *where, size_t size)
 {
-    char where[512] = "";
     size_t len = 0;
+    where[0] = '\0';
 #define COND(present, text)                                                                        \
     do {                                                                                           \
         if (present)                                                                               \
-            len += (size_t)snprintf(where + len, sizeof(where) - len, "%s%s",                      \
-                                    len ? " AND " : " WHERE ", (text));                            \
+            len += (size_t)snprintf(where + len, size - len, "%s%s", len ? " AND " : " WHERE ",    \
+                                    (text));                                                       \
     } while (0)
     COND(tenant != NULL, "a.tenant_id = ?1");
     COND(query->since_ms > 0, "a.time_ms >= ?2");
     COND(query->until_ms > 0, "a.time_ms < ?3");
     COND(query->actor != NULL, "a.actor = ?4");
-    COND(query->resource_id != NULL, "a.resource_id = ?5");
+    COND(query->resource_id != NULL, BUCKET_SQL " = ?9 AND a.resource_id = ?5");
     COND(after, "(a.time_ms, a.id) < (?6, ?7)");
 #undef COND
-    return scim_asprintf("SELECT a.id, a.time_ms, n.name, a.actor, a.method, a.path, "
-                         "a.resource_type, a.resource_id, a.status, a.request_id, a.diff, "
-                         "a.dialect FROM audit a LEFT JOIN tenants n ON n.id = a.tenant_id%s "
-                         "ORDER BY a.time_ms DESC, a.id DESC LIMIT ?8",
-                         where);
+}
+
+/* Builds the search SQL for the conditions present (a handful of variants, each cached). With a
+ * resource, the statement reads one bucket of the resource index: ids and times only. */
+static char *search_sql(const struct scim_tenant *tenant, const struct scim_audit_query *query,
+                        bool after)
+{
+    char where[512];
+    search_where(tenant, query, after, where, sizeof(where));
+    if (query->resource_id)
+        return scim_asprintf("SELECT a.id, a.time_ms FROM audit a%s", where);
+    return scim_asprintf(ROW_COLUMNS "%s ORDER BY a.time_ms DESC, a.id DESC LIMIT ?8", where);
+}
+
+/* Binds the parameters the statement names (others would be out of range). */
+static int search_bind(sqlite3_stmt *q, const struct scim_tenant *tenant,
+                       const struct scim_audit_query *query, bool after, int64_t after_time,
+                       int64_t after_id, int64_t limit)
+{
+    return (tenant && sqlite3_bind_int64(q, P_TENANT, tenant->id)) ||
+           (query->since_ms > 0 && sqlite3_bind_int64(q, P_SINCE, query->since_ms)) ||
+           (query->until_ms > 0 && sqlite3_bind_int64(q, P_UNTIL, query->until_ms)) ||
+           (query->actor && bind_text(q, P_ACTOR, query->actor)) ||
+           (query->resource_id && bind_text(q, P_RESOURCE, query->resource_id)) ||
+           (after && (sqlite3_bind_int64(q, P_AFTER_TIME, after_time) ||
+                      sqlite3_bind_int64(q, P_AFTER_ID, after_id))) ||
+           (!query->resource_id && sqlite3_bind_int64(q, P_LIMIT, limit));
 }
 
 /* Returns a new reference: one search row as the JSON object store.h describes. */
@@ -233,6 +278,102 @@ static json_t *row_json(sqlite3_stmt *q)
     return o;
 }
 
+/* A row found by resource: its position in the listing order. */
+struct found {
+    int64_t time_ms, id;
+};
+
+/* Newest first: time, then id, descending. */
+static int found_newest_first(const void *a, const void *b)
+{
+    const struct found *x = a, *y = b;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? 1 : -1;
+    return x->id < y->id ? 1 : (x->id > y->id ? -1 : 0);
+}
+
+/* The rows of one resource, newest first (inside the caller's read transaction): one seek per
+ * bucket of the resource index, from the newest bucket to the oldest, collecting the position of
+ * every match; then the first limit + 1 in listing order, read in full. A row id's order and its
+ * time's differ by the few milliseconds a queued row waits, so every bucket is read. */
+static int search_resource(struct conn *c, sqlite3_stmt *q, json_t *list, int64_t limit,
+                           struct found *last, bool *more, struct scim_err *err)
+{
+    int rc = 0;
+    struct found *found = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *range = scim_sqlite_stmt(c, "SELECT min(id), max(id) FROM audit", err);
+    if (!range)
+        return SCIM_ERR;
+    if (sqlite3_step(range) != SQLITE_ROW) {
+        rc = scim_sqlite_fail(c, "audit id range", err);
+        goto out;
+    }
+    /* An empty log: both are NULL, read as 0, and bucket 0 is simply empty. */
+    int64_t low = sqlite3_column_int64(range, 0) >> BUCKET_BITS;
+    int64_t high = sqlite3_column_int64(range, 1) >> BUCKET_BITS;
+    for (int64_t bucket = high; bucket >= low; bucket--) {
+        sqlite3_reset(q);
+        if (sqlite3_bind_int64(q, P_BUCKET, bucket)) {
+            rc = scim_sqlite_fail(c, "bind audit bucket", err);
+            goto out;
+        }
+        int step;
+        while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                found = scim_realloc(found, cap * sizeof(*found));
+            }
+            found[n].id = sqlite3_column_int64(q, 0);
+            found[n].time_ms = sqlite3_column_int64(q, 1);
+            n++;
+        }
+        if (step != SQLITE_DONE) {
+            rc = scim_sqlite_fail(c, "audit search by resource", err);
+            goto out;
+        }
+    }
+    if (n > 1)
+        qsort(found, n, sizeof(*found), found_newest_first);
+    *more = (int64_t)n > limit;
+    sqlite3_stmt *row = scim_sqlite_stmt(c, ROW_COLUMNS " WHERE a.id = ?1", err);
+    if (!row) {
+        rc = SCIM_ERR;
+        goto out;
+    }
+    for (size_t i = 0; i < n && (int64_t)i < limit; i++) {
+        sqlite3_reset(row);
+        if (sqlite3_bind_int64(row, 1, found[i].id) || sqlite3_step(row) != SQLITE_ROW) {
+            rc = scim_sqlite_fail(c, "audit row by id", err);
+            goto out;
+        }
+        json_array_append_new(list, row_json(row));
+        *last = found[i];
+    }
+out:
+    scim_free(found);
+    return rc;
+}
+
+/* The rows of the other searches, newest first, from the statement's own ORDER BY. */
+static int search_rows(struct conn *c, sqlite3_stmt *q, json_t *list, int64_t limit,
+                       struct found *last, bool *more, struct scim_err *err)
+{
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        if ((int64_t)json_array_size(list) == limit) {
+            *more = true;
+            return 0;
+        }
+        last->id = sqlite3_column_int64(q, 0);
+        last->time_ms = sqlite3_column_int64(q, 1);
+        json_array_append_new(list, row_json(q));
+    }
+    if (step != SQLITE_DONE)
+        return scim_sqlite_fail(c, "audit search", err);
+    return 0;
+}
+
 int scim_sqlite_audit_query(struct scim_store *st, const struct scim_tenant *tenant,
                             const struct scim_audit_query *query, json_t **entries,
                             char **next_cursor, struct scim_err *err)
@@ -249,50 +390,35 @@ int scim_sqlite_audit_query(struct scim_store *st, const struct scim_tenant *ten
     }
     char *sql = search_sql(tenant, query, after);
     json_t *list = json_array();
-    char *cursor = NULL;
     struct conn *c = scim_sqlite_conn_get(s);
-    int rc = 0;
+    int rc = scim_sqlite_begin_read(c, err);
+    if (rc)
+        goto out;
     sqlite3_stmt *q = scim_sqlite_stmt(c, sql, err);
     if (!q) {
         rc = SCIM_ERR;
         goto out;
     }
-    /* Only the parameters the statement names are bound (others would be out of range). */
-    if ((tenant && sqlite3_bind_int64(q, P_TENANT, tenant->id)) ||
-        (query->since_ms > 0 && sqlite3_bind_int64(q, P_SINCE, query->since_ms)) ||
-        (query->until_ms > 0 && sqlite3_bind_int64(q, P_UNTIL, query->until_ms)) ||
-        (query->actor && bind_text(q, P_ACTOR, query->actor)) ||
-        (query->resource_id && bind_text(q, P_RESOURCE, query->resource_id)) ||
-        (after && (sqlite3_bind_int64(q, P_AFTER_TIME, after_time) ||
-                   sqlite3_bind_int64(q, P_AFTER_ID, after_id))) ||
-        sqlite3_bind_int64(q, P_LIMIT, limit + 1)) {
+    if (search_bind(q, tenant, query, after, after_time, after_id, limit + 1)) {
         rc = scim_sqlite_fail(c, "bind audit search", err);
         goto out;
     }
-    int step;
-    int64_t last_time = 0, last_id = 0;
-    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        if ((int64_t)json_array_size(list) == limit) {
-            /* One row more than the page: there is a next page after the last row kept. */
-            cursor = cursor_encode(last_time, last_id);
-            break;
-        }
-        last_id = sqlite3_column_int64(q, 0);
-        last_time = sqlite3_column_int64(q, 1);
-        json_array_append_new(list, row_json(q));
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        rc = scim_sqlite_fail(c, "audit search", err);
+    struct found last = {0};
+    bool more = false;
+    rc = query->resource_id ? search_resource(c, q, list, limit, &last, &more, err)
+                            : search_rows(c, q, list, limit, &last, &more, err);
+    if (rc)
         goto out;
-    }
+    rc = scim_sqlite_commit(c, err);
+    if (rc)
+        goto out;
+    /* More rows than the page: the next page starts after the last row kept. */
+    *next_cursor = more ? cursor_encode(last.time_ms, last.id) : NULL;
     *entries = list;
     list = NULL;
-    *next_cursor = cursor;
-    cursor = NULL;
 out:
     scim_sqlite_conn_put(s, c);
     json_decref(list);
-    scim_free(cursor);
     scim_free(sql);
     return rc;
 }

@@ -319,6 +319,45 @@ static json_t *search(struct fixture *f, const struct scim_tenant *t,
     return rows;
 }
 
+/*
+ * Walks every page of q (limit is the page size) and returns all rows in order (new reference),
+ * checking on the way that times never increase and no row comes twice; *pages counts the pages.
+ */
+static json_t *search_every_page(struct fixture *f, const struct scim_tenant *t,
+                                 struct scim_audit_query *q, int *pages)
+{
+    json_t *all = json_array(), *seen = json_object();
+    char *cursor = NULL;
+    int64_t last_time = INT64_MAX;
+    *pages = 0;
+    do {
+        q->cursor = cursor;
+        char *next = NULL;
+        json_t *page = search(f, t, q, &next);
+        scim_free(cursor);
+        cursor = next;
+        size_t i;
+        json_t *row;
+        json_array_foreach (page, i, row) {
+            int64_t time = scim_time_parse(json_string_value(json_object_get(row, "time")));
+            assert_true(time <= last_time);
+            last_time = time;
+            char key[32];
+            snprintf(key, sizeof(key), "%lld",
+                     (long long)json_integer_value(json_object_get(row, "id")));
+            assert_null(json_object_get(seen, key));
+            json_object_set_new(seen, key, json_true());
+            json_array_append(all, row);
+        }
+        json_decref(page);
+        (*pages)++;
+    } while (cursor && *pages < 20);
+    assert_null(cursor);
+    q->cursor = NULL;
+    json_decref(seen);
+    return all;
+}
+
 static void test_audit_store_row_in_write_transaction(void **state)
 {
     struct fixture *f = *state;
@@ -412,35 +451,11 @@ static void test_audit_store_search_filters_and_cursor(void **state)
     assert_int_equal(scim_store_audit_append(f->st, rows, 25, &err), 0);
 
     struct scim_audit_query q = {.limit = 4};
-    json_t *seen = json_object();
-    char *cursor = NULL;
-    int64_t last_time = INT64_MAX;
     int pages = 0;
-    do {
-        q.cursor = cursor;
-        char *next = NULL;
-        json_t *page = search(f, &f->acme, &q, &next);
-        scim_free(cursor);
-        cursor = next;
-        size_t i;
-        json_t *row;
-        json_array_foreach (page, i, row) {
-            int64_t t = scim_time_parse(json_string_value(json_object_get(row, "time")));
-            assert_true(t <= last_time);
-            last_time = t;
-            char key[32];
-            snprintf(key, sizeof(key), "%lld",
-                     (long long)json_integer_value(json_object_get(row, "id")));
-            assert_null(json_object_get(seen, key));
-            json_object_set_new(seen, key, json_true());
-        }
-        json_decref(page);
-        pages++;
-    } while (cursor && pages < 20);
-    assert_null(cursor);
-    assert_int_equal(json_object_size(seen), 24);
+    json_t *walked = search_every_page(f, &f->acme, &q, &pages);
+    assert_int_equal(json_array_size(walked), 24);
     assert_int_equal(pages, 6);
-    json_decref(seen);
+    json_decref(walked);
 
     /* Filters. */
     struct scim_audit_query by_actor = {.actor = "admin-key:b", .limit = 100};
@@ -466,6 +481,75 @@ static void test_audit_store_search_filters_and_cursor(void **state)
     char *next = NULL;
     assert_int_equal(scim_store_audit_query(f->st, &f->acme, &forged, &out, &next, &err), SCIM_ERR);
     assert_int_equal(err.status, 400);
+}
+
+/* Search by resource across buckets of the resource index (4,096 rows each): every row of the
+ * resource once, newest first by time even where ids disagree (a queued read row is written
+ * after a newer change), pages joined by the cursor, the tenant checked, the index used. */
+static void test_audit_store_search_by_resource_across_buckets(void **state)
+{
+    struct fixture *f = *state;
+    struct scim_err err;
+    scim_err_clear(&err);
+    enum { ROWS = 10000 };
+    int64_t t0 = 1700000000000LL;
+    struct scim_audit_entry *rows = scim_calloc(ROWS, sizeof(*rows));
+    for (int i = 0; i < ROWS; i++)
+        rows[i] = entry_for(f->acme.id, t0 + i, "scim-key:a", "other", 200);
+    /* The resource: every 700th row, so its rows lie in all three buckets. */
+    for (int i = 0; i < ROWS; i += 700)
+        rows[i].resource_id = "target";
+    /* Written last but older than everything: it must come out last. */
+    rows[ROWS - 1].resource_id = "target";
+    rows[ROWS - 1].time_ms = t0 - 1;
+    /* The same id in the other tenant is not acme's. */
+    rows[ROWS - 2].resource_id = "target";
+    rows[ROWS - 2].tenant_id = f->globex.id;
+    assert_int_equal(scim_store_audit_append(f->st, rows, ROWS, &err), 0);
+    scim_free(rows);
+    int expected = ROWS / 700 + 1 + 1; /* i = 0, 700, ..., 9800, and the last row */
+
+    struct scim_audit_query q = {.resource_id = "target", .limit = 4};
+    int pages = 0;
+    json_t *all = search_every_page(f, &f->acme, &q, &pages);
+    assert_int_equal(json_array_size(all), expected);
+    assert_int_equal(pages, (expected + 3) / 4);
+    size_t i;
+    json_t *row;
+    json_array_foreach (all, i, row) {
+        assert_string_equal(json_string_value(json_object_get(row, "resource_id")), "target");
+        assert_string_equal(json_string_value(json_object_get(row, "tenant")), "acme");
+    }
+    row = json_array_get(all, json_array_size(all) - 1);
+    assert_int_equal(scim_time_parse(json_string_value(json_object_get(row, "time"))), t0 - 1);
+    json_decref(all);
+    /* With a window: rows from t0 + 5000 on. */
+    struct scim_audit_query window = {.resource_id = "target", .since_ms = t0 + 5000, .limit = 100};
+    json_t *page = search(f, &f->acme, &window, NULL);
+    assert_int_equal(json_array_size(page), 7); /* 5600, 6300, ..., 9800 */
+    json_decref(page);
+    /* The other tenant sees its own row only. */
+    struct scim_audit_query theirs = {.resource_id = "target", .limit = 100};
+    page = search(f, &f->globex, &theirs, NULL);
+    assert_int_equal(json_array_size(page), 1);
+    json_decref(page);
+
+    /* Each bucket is one index seek, not a scan. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *plan = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT a.id, a.time_ms FROM audit a "
+                                        "WHERE a.tenant_id = ?1 AND (a.id >> 12) = ?9 AND "
+                                        "a.resource_id = ?5",
+                                        -1, &plan, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
+    const char *detail = (const char *)sqlite3_column_text(plan, 3);
+    if (!strstr(detail, "audit_by_resource_bucket"))
+        fail_msg("plan: %s", detail);
+    sqlite3_finalize(plan);
+    sqlite3_close(db);
 }
 
 static void test_audit_store_prune(void **state)
@@ -626,6 +710,8 @@ int main(void)
         cmocka_unit_test(test_audit_time_parse),
         cmocka_unit_test_setup_teardown(test_audit_store_row_in_write_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_store_search_filters_and_cursor, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_audit_store_search_by_resource_across_buckets, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_store_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_writer_batches_and_flushes, setup, teardown),
