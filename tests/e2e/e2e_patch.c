@@ -142,10 +142,17 @@ static char *access_line(const struct e2e_resp *r)
     return line;
 }
 
-/* The access log line of r ends with " dialect=<rules>" (rules NULL: has no dialect field). */
+/* The access log line of r ends with " dialect=<rules>" (rules NULL: has no dialect field), and
+ * carries the latency. */
 static void assert_dialect_logged(const struct e2e_resp *r, const char *rules)
 {
     char *line = access_line(r);
+    /* The latency is milliseconds with three decimals: " latency_ms=<digits>.<3 digits>". */
+    const char *latency = strstr(line, " latency_ms=");
+    size_t whole = latency ? strspn(latency + 12, "0123456789") : 0;
+    if (!latency || whole == 0 || latency[12 + whole] != '.' ||
+        strspn(latency + 13 + whole, "0123456789") != 3)
+        e2e_fail(r, "no latency_ms=<ms>.<3 digits> in: %s", line);
     const char *field = strstr(line, " dialect=");
     if (!rules) {
         if (field)
