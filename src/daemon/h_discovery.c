@@ -3,6 +3,8 @@
  * /Schemas and /Schemas/{urn} (§7), /ResourceTypes and /ResourceTypes/{name} (§6). Everything
  * they say is derived from the schema registry and the configuration, so discovery stays truthful
  * as features land. "pagination" is the RFC 9865 §4 advertisement of index and cursor paging.
+ * The RFC endpoints scimd does not offer (/Me, /Bulk) answer 501, as RFC 7644 §3.12 lists for an
+ * operation the service provider does not support, so that a client learns that rather than 404.
  */
 #include "handlers.h"
 
@@ -12,6 +14,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+int scim_h_not_implemented(struct scim_request *req, struct scim_err *err)
+{
+    const char *what = strstr(req->path, "/Bulk") ? "Bulk operations (RFC 7644 §3.7) are"
+                                                  : "The /Me alias (RFC 7644 §3.11) is";
+    return scim_err_set(err, 501, NULL,
+                        "%s not supported by this service provider; see /ServiceProviderConfig.",
+                        what);
+}
 
 int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err)
 {

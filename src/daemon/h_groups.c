@@ -59,35 +59,21 @@ static const struct scim_attr *core_attr(const struct scim_resource_type *rt, co
     return scim_attr_find(rt->schema->attrs, rt->schema->n_attrs, name);
 }
 
-/* True when a response projected with p includes attr (the rules of scim_projection_apply). */
-static bool wants(const struct scim_projection *p, const struct scim_attr *attr)
+/* True when a response projected with p includes the core attribute attr. */
+static bool wants(const struct scim_resource_type *rt, const struct scim_projection *p,
+                  const struct scim_attr *attr)
 {
-    if (!attr || attr->returned == SCIM_RET_NEVER)
-        return false;
-    if (attr->returned == SCIM_RET_ALWAYS)
-        return true;
-    bool listed = false, whole = false;
-    for (size_t i = 0; p && i < p->n; i++) {
-        if (p->items[i].attr != attr)
-            continue;
-        listed = true;
-        whole = whole || !p->items[i].sub;
-    }
-    if (p && p->include == 1)
-        return listed;
-    if (p && p->include == 0)
-        return !(listed && whole);
-    return attr->returned != SCIM_RET_REQUEST;
+    return attr && scim_projection_keeps(p, rt->schema, attr);
 }
 
 unsigned scim_derive_wanted(const struct scim_resource_type *rt, const struct scim_projection *p)
 {
     unsigned what = 0;
-    if (scim_groups_is_group(rt) && wants(p, core_attr(rt, "members")))
+    if (scim_groups_is_group(rt) && wants(rt, p, core_attr(rt, "members")))
         what |= SCIM_DERIVE_MEMBERS;
-    if (is_user(rt) && wants(p, core_attr(rt, "groups")))
+    if (is_user(rt) && wants(rt, p, core_attr(rt, "groups")))
         what |= SCIM_DERIVE_GROUPS;
-    if (is_user(rt) && wants(p, core_attr(rt, "roles")))
+    if (is_user(rt) && wants(rt, p, core_attr(rt, "roles")))
         what |= SCIM_DERIVE_ROLES;
     return what;
 }

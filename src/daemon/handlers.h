@@ -15,6 +15,8 @@
 int scim_h_healthz(struct scim_request *req, struct scim_err *err);
 
 int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err);
+/* /Me and /Bulk: 501 with a SCIM Error saying so. */
+int scim_h_not_implemented(struct scim_request *req, struct scim_err *err);
 int scim_h_schemas_list(struct scim_request *req, struct scim_err *err);
 int scim_h_schema_get(struct scim_request *req, struct scim_err *err);
 int scim_h_resource_types_list(struct scim_request *req, struct scim_err *err);

@@ -54,6 +54,13 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/role-mappings", scim_h_role_mappings_delete, ADMIN},
     {"GET", "/api/v1/users/*/roles", scim_h_user_roles, ADMIN},
     {"GET", "/scim/v2/ServiceProviderConfig", scim_h_service_provider_config, SCIM_READ},
+    /* Before {rt}: not resource types, and not offered (501). */
+    {"GET", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
+    {"POST", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
+    {"PUT", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
+    {"PATCH", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
+    {"DELETE", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
+    {"POST", "/scim/v2/Bulk", scim_h_not_implemented, SCIM_READ},
     {"GET", "/scim/v2/Schemas", scim_h_schemas_list, SCIM_READ},
     {"GET", "/scim/v2/Schemas/*", scim_h_schema_get, SCIM_READ},
     {"GET", "/scim/v2/ResourceTypes", scim_h_resource_types_list, SCIM_READ},

@@ -66,6 +66,20 @@ void scim_projection_clear(struct scim_projection *p)
     p->include = -1;
 }
 
+/* The resource type's core schema or extension whose URN is s[0..len), or NULL. */
+static const struct scim_schema *schema_named(const struct scim_resource_type *rt, const char *s,
+                                              size_t len)
+{
+    if (strlen(rt->schema->id) == len && strncasecmp(rt->schema->id, s, len) == 0)
+        return rt->schema;
+    for (size_t e = 0; e < rt->n_extensions; e++) {
+        const char *id = rt->extensions[e].schema->id;
+        if (strlen(id) == len && strncasecmp(id, s, len) == 0)
+            return rt->extensions[e].schema;
+    }
+    return NULL;
+}
+
 int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
                           const char *excluded, struct scim_projection *out, struct scim_err *err)
 {
@@ -89,7 +103,12 @@ int scim_projection_parse(const struct scim_resource_type *rt, const char *attri
         size_t trimmed = len;
         while (trimmed > 0 && p[trimmed - 1] == ' ')
             trimmed--;
-        if (trimmed > 0) {
+        const struct scim_schema *whole_schema = trimmed > 0 ? schema_named(rt, p, trimmed) : NULL;
+        if (whole_schema) {
+            /* A schema URN alone names all of its attributes (an extension's whole object). */
+            out->items[out->n].schema = whole_schema;
+            out->n++;
+        } else if (trimmed > 0) {
             struct scim_path path;
             rc = scim_path_parse(rt, p, trimmed, 0, &path, err);
             if (rc < 0) {
@@ -130,7 +149,8 @@ static bool named(const struct scim_projection *p, const struct scim_schema *sch
     bool found = false;
     *whole = false;
     for (size_t i = 0; i < p->n; i++) {
-        if (p->items[i].attr != attr || p->items[i].schema != schema)
+        /* An item without attr names its whole schema (a URN alone). */
+        if (p->items[i].schema != schema || (p->items[i].attr && p->items[i].attr != attr))
             continue;
         found = true;
         if (!p->items[i].sub)
@@ -165,31 +185,35 @@ static void project_complex_value(const struct scim_projection *p, const struct 
     }
 }
 
+bool scim_projection_keeps(const struct scim_projection *p, const struct scim_schema *schema,
+                           const struct scim_attr *attr)
+{
+    if (attr->returned == SCIM_RET_NEVER)
+        return false;
+    if (attr->returned == SCIM_RET_ALWAYS)
+        return true;
+    bool whole = false;
+    bool listed = p && p->include >= 0 && named(p, schema, attr, &whole);
+    if (p && p->include == 1)
+        return listed;
+    if (p && p->include == 0)
+        return !(listed && whole);
+    return attr->returned != SCIM_RET_REQUEST;
+}
+
 static void project_attr(const struct scim_projection *p, const struct scim_schema *schema,
                          const struct scim_attr *attr, json_t *holder)
 {
     json_t *value = json_object_get(holder, attr->name);
     if (!value)
         return;
-    if (attr->returned == SCIM_RET_NEVER) {
+    if (!scim_projection_keeps(p, schema, attr)) {
         json_object_del(holder, attr->name);
         return;
     }
-    if (attr->returned == SCIM_RET_ALWAYS)
-        return;
     bool whole = false;
-    bool listed = p->include >= 0 && named(p, schema, attr, &whole);
-    bool keep;
-    if (p->include == 1)
-        keep = listed;
-    else if (p->include == 0)
-        keep = !(listed && whole);
-    else
-        keep = attr->returned != SCIM_RET_REQUEST;
-    if (!keep) {
-        json_object_del(holder, attr->name);
-        return;
-    }
+    bool listed =
+        attr->returned != SCIM_RET_ALWAYS && p->include >= 0 && named(p, schema, attr, &whole);
     if (!listed || whole || attr->type != SCIM_ATTR_COMPLEX)
         return;
     /* Only some sub-attributes are named: filter inside the value(s). A value left without any

@@ -34,9 +34,9 @@ struct scim_projection {
     int include; /* 1: attributes=, 0: excludedAttributes=, -1: none */
     struct scim_projection_item {
         const struct scim_schema *schema; /* NULL for common attributes */
-        const struct scim_attr *attr;
-        const struct scim_attr *sub; /* or NULL */
-    } * items;                       /* owned */
+        const struct scim_attr *attr;     /* NULL: all of schema's attributes (its URN alone) */
+        const struct scim_attr *sub;      /* or NULL */
+    } * items;                            /* owned */
 };
 
 /*
@@ -47,6 +47,11 @@ struct scim_projection {
 int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
                           const char *excluded, struct scim_projection *out, struct scim_err *err);
 void scim_projection_clear(struct scim_projection *p);
+
+/* True when a response projected with p (NULL: none) shows attr of schema (NULL: a common
+ * attribute): the rules below, for one attribute. */
+bool scim_projection_keeps(const struct scim_projection *p, const struct scim_schema *schema,
+                           const struct scim_attr *attr);
 
 /*
  * Applies p to a rendered resource in place (resource is borrowed and modified): attributes

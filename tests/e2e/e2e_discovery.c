@@ -248,6 +248,33 @@ static void test_e2e_resource_type_unknown_is_404(void **state)
     e2e_resp_free(r);
 }
 
+/* What ServiceProviderConfig says is not offered answers 501 (RFC 7644 §3.12), not 404: /Me in
+ * every method, POST /Bulk (bulk.supported is false); GET /Bulk is no method of /Bulk. */
+static void test_e2e_me_and_bulk_are_501(void **state)
+{
+    (void)state;
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        struct e2e_resp *r =
+            e2e_send(srv, methods[i], srv->token, i == 0 ? NULL : "{}", "%s", "/scim/v2/Me");
+        assert_scim_error(r, 501, NULL);
+        e2e_resp_free(r);
+    }
+    struct e2e_resp *r = e2e_send(srv, "POST", srv->token,
+                                  "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:"
+                                  "BulkRequest\"],\"Operations\":[]}",
+                                  "%s", "/scim/v2/Bulk");
+    assert_scim_error(r, 501, NULL);
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2/Bulk");
+    assert_scim_error(r, 405, NULL);
+    e2e_resp_free(r);
+    /* Still behind authentication. */
+    r = e2e_get(srv, NULL, "/scim/v2/Me");
+    assert_scim_error(r, 401, NULL);
+    e2e_resp_free(r);
+}
+
 static void test_e2e_healthz_without_token(void **state)
 {
     (void)state;
@@ -283,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_e2e_resource_types_list),
         cmocka_unit_test(test_e2e_resource_type_user),
         cmocka_unit_test(test_e2e_resource_type_unknown_is_404),
+        cmocka_unit_test(test_e2e_me_and_bulk_are_501),
         cmocka_unit_test(test_e2e_healthz_without_token),
         cmocka_unit_test(test_e2e_discovery_without_token_is_401),
     };

@@ -895,6 +895,36 @@ static void test_e2e_excluded_attributes_projection(void **state)
     e2e_resp_free(r);
 }
 
+/* A schema URN alone in attributes= / excludedAttributes= names all of its attributes: the
+ * Enterprise extension's whole object is excluded, or is all that is returned besides the
+ * attributes returned always. */
+static void test_e2e_projection_by_schema_urn(void **state)
+{
+    (void)state;
+    struct user u;
+    create(srv->token, "by-urn@example.com",
+           "{\"schemas\":[\"" E2E_USER_SCHEMA "\",\"" E2E_ENTERPRISE_SCHEMA "\"],"
+           "\"displayName\":\"By Urn\",\"" E2E_ENTERPRISE_SCHEMA "\":{\"department\":\"Eng\"}}",
+           &u);
+    struct e2e_resp *r = e2e_get(srv, srv->token, "/scim/v2/Users/%s?excludedAttributes=%s", u.id,
+                                 E2E_ENTERPRISE_SCHEMA);
+    assert_status(r, 200);
+    assert_json_str(r, "displayName", "By Urn");
+    assert_json_absent(r, E2E_ENTERPRISE_SCHEMA);
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2/Users/%s?attributes=%s", u.id, E2E_ENTERPRISE_SCHEMA);
+    assert_status(r, 200);
+    assert_json_str(r, "id", u.id);
+    assert_json_str(r, E2E_ENTERPRISE_SCHEMA ".department", "Eng");
+    assert_json_absent(r, "displayName");
+    e2e_resp_free(r);
+    /* A URN that is no schema of User is still an error. */
+    r = e2e_get(srv, srv->token, "/scim/v2/Users/%s?excludedAttributes=%s", u.id,
+                "urn:ietf:params:scim:schemas:core:2.0:Group");
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+}
+
 static void test_e2e_application_json_accepted(void **state)
 {
     (void)state;
@@ -965,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_e2e_if_none_match_current_304),
         cmocka_unit_test(test_e2e_attributes_projection),
         cmocka_unit_test(test_e2e_excluded_attributes_projection),
+        cmocka_unit_test(test_e2e_projection_by_schema_urn),
         cmocka_unit_test(test_e2e_application_json_accepted),
         cmocka_unit_test(test_e2e_responses_are_scim_json),
     };
