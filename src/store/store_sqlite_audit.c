@@ -294,8 +294,9 @@ static int found_newest_first(const void *a, const void *b)
 
 /* The rows of one resource, newest first (inside the caller's read transaction): one seek per
  * bucket of the resource index, from the newest bucket to the oldest, collecting the position of
- * every match; then the first limit + 1 in listing order, read in full. A row id's order and its
- * time's differ by the few milliseconds a queued row waits, so every bucket is read. */
+ * every match; then the first limit of them in listing order, read in full (one more sets *more).
+ * A row id's order and its time's differ by the few milliseconds a queued row waits, so every
+ * bucket is read. */
 static int search_resource(struct conn *c, sqlite3_stmt *q, json_t *list, int64_t limit,
                            struct found *last, bool *more, struct scim_err *err)
 {
