@@ -17,11 +17,10 @@
 
 int scim_h_not_implemented(struct scim_request *req, struct scim_err *err)
 {
-    const char *what = strstr(req->path, "/Bulk") ? "Bulk operations (RFC 7644 §3.7) are"
-                                                  : "The /Me alias (RFC 7644 §3.11) is";
     return scim_err_set(err, 501, NULL,
-                        "%s not supported by this service provider; see /ServiceProviderConfig.",
-                        what);
+                        "%s %s is not supported by this service provider; see "
+                        "/ServiceProviderConfig for what is.",
+                        req->method, req->path);
 }
 
 int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err)

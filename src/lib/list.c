@@ -66,20 +66,6 @@ void scim_projection_clear(struct scim_projection *p)
     p->include = -1;
 }
 
-/* The resource type's core schema or extension whose URN is s[0..len), or NULL. */
-static const struct scim_schema *schema_named(const struct scim_resource_type *rt, const char *s,
-                                              size_t len)
-{
-    if (strlen(rt->schema->id) == len && strncasecmp(rt->schema->id, s, len) == 0)
-        return rt->schema;
-    for (size_t e = 0; e < rt->n_extensions; e++) {
-        const char *id = rt->extensions[e].schema->id;
-        if (strlen(id) == len && strncasecmp(id, s, len) == 0)
-            return rt->extensions[e].schema;
-    }
-    return NULL;
-}
-
 int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
                           const char *excluded, struct scim_projection *out, struct scim_err *err)
 {
@@ -103,7 +89,8 @@ int scim_projection_parse(const struct scim_resource_type *rt, const char *attri
         size_t trimmed = len;
         while (trimmed > 0 && p[trimmed - 1] == ' ')
             trimmed--;
-        const struct scim_schema *whole_schema = trimmed > 0 ? schema_named(rt, p, trimmed) : NULL;
+        const struct scim_schema *whole_schema =
+            trimmed > 0 ? scim_path_schema(rt, p, trimmed) : NULL;
         if (whole_schema) {
             /* A schema URN alone names all of its attributes (an extension's whole object). */
             out->items[out->n].schema = whole_schema;

@@ -76,6 +76,17 @@ static bool urn_equals(const char *id, const char *s, size_t len)
     return strlen(id) == len && strncasecmp(id, s, len) == 0;
 }
 
+const struct scim_schema *scim_path_schema(const struct scim_resource_type *rt, const char *s,
+                                           size_t len)
+{
+    if (urn_equals(rt->schema->id, s, len))
+        return rt->schema;
+    for (size_t i = 0; i < rt->n_extensions; i++)
+        if (urn_equals(rt->extensions[i].schema->id, s, len))
+            return rt->extensions[i].schema;
+    return NULL;
+}
+
 /* True when attr is one of the n entries of list (compared by address). */
 static bool attr_in(const struct scim_attr *attr, const struct scim_attr *list, size_t n)
 {
@@ -171,30 +182,20 @@ static int resolve_head(const struct scim_resource_type *rt, const char *s, size
     }
 
     if (urn) {
-        if (urn_equals(rt->schema->id, urn, urn_len)) {
-            out->schema = rt->schema;
-            out->attr = scim_attr_findn(rt->schema->attrs, rt->schema->n_attrs, name, attr_len);
-            if (!out->attr) {
-                /* Some clients qualify id, externalId and meta with the core schema URN. */
-                out->attr = find_common(name, attr_len);
-                out->schema = NULL;
-            }
-        } else {
-            for (size_t i = 0; i < rt->n_extensions; i++) {
-                const struct scim_schema *ext = rt->extensions[i].schema;
-                if (urn_equals(ext->id, urn, urn_len)) {
-                    out->schema = ext;
-                    out->in_extension = true;
-                    out->attr = scim_attr_findn(ext->attrs, ext->n_attrs, name, attr_len);
-                    break;
-                }
-            }
-            if (!out->schema) {
-                rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_PATH,
-                                  "'%.*s': '%.*s' is not a schema of %s", quote_len(whole_len),
-                                  whole, quote_len(urn_len), urn, rt->name);
-                goto out;
-            }
+        const struct scim_schema *schema = scim_path_schema(rt, urn, urn_len);
+        if (!schema) {
+            rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_PATH,
+                              "'%.*s': '%.*s' is not a schema of %s", quote_len(whole_len), whole,
+                              quote_len(urn_len), urn, rt->name);
+            goto out;
+        }
+        out->schema = schema;
+        out->in_extension = schema != rt->schema;
+        out->attr = scim_attr_findn(schema->attrs, schema->n_attrs, name, attr_len);
+        if (!out->attr && schema == rt->schema) {
+            /* Some clients qualify id, externalId and meta with the core schema URN. */
+            out->attr = find_common(name, attr_len);
+            out->schema = NULL;
         }
         if (!out->attr) {
             rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_PATH,

@@ -56,6 +56,10 @@ int scim_path_parse(const struct scim_resource_type *rt, const char *text, size_
 int scim_path_from_attr(const struct scim_resource_type *rt, const struct scim_attr *attr,
                         const struct scim_attr *sub, struct scim_path *out);
 
+/* rt's core schema or the extension whose URN is s[0..len) (ASCII case ignored), or NULL. */
+const struct scim_schema *scim_path_schema(const struct scim_resource_type *rt, const char *s,
+                                           size_t len);
+
 /* Frees out->filter and zeroes the struct. */
 void scim_path_clear(struct scim_path *path);
 
