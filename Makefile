@@ -13,14 +13,22 @@ INCLUDES := -Isrc/lib -Isrc/store -Isrc/daemon -Isrc/cli -I$(BUILD)/gen
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# The process allocator: mimalloc (Debian's libmimalloc-dev) replaces glibc malloc in every
+# program a plain build links, for jansson's and SQLite's allocations as much as ours (a tenth
+# more GETs a second in bench/, with less resident memory). Sanitizer builds keep the allocator
+# ASan provides; MALLOC=glibc builds without mimalloc.
+MALLOC   ?= mimalloc
 ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   OPT      := -O1 -g
+else ifeq ($(MALLOC),mimalloc)
+  ALLOC_CFLAGS := -DSCIM_WITH_MIMALLOC
+  ALLOC_LIBS   := -lmimalloc
 endif
 
-CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -pthread
+CFLAGS  += $(CSTD) $(WARN) $(OPT) $(SANFLAGS) $(ALLOC_CFLAGS) $(INCLUDES) $(PKG_CFLAGS) -MMD -MP -pthread
 LDFLAGS += $(SANFLAGS) -pthread
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(ALLOC_LIBS) $(PKG_LIBS) -lm
 
 LIB_SRC    := $(wildcard src/lib/*.c) $(wildcard src/store/*.c)
 DAEMON_SRC := $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))

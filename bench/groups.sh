@@ -105,6 +105,10 @@ full=$(python3 bench/group_full_get.py --port "$port" --token "$SCIMD_BENCH_TOKE
     --group "$group" --rounds "$full_rounds")
 read -r full_members full_bytes full_min full_median full_max <<<"$full"
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+# mimalloc hands a thread's freed pages back to the system on that thread's later allocations:
+# the resident size once ordinary traffic has followed the full GETs is the second figure.
+wrk -t"$wrk_threads" -c"$conns" -d3s -s bench/get_by_id.lua "http://127.0.0.1:$port" >/dev/null 2>&1
+rss_after_kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 kill "$pid" && wait "$pid" || true
 pid=
 db_mb=$(du -cm "$db"* | awk 'END {print $1}')
@@ -119,7 +123,8 @@ db_mb=$(du -cm "$db"* | awk 'END {print $1}')
     echo "A fresh SQLite WAL database was seeded with $total users (\`bench/seed.py\`); one group got"
     echo "the first $members of them as members through $((members / 1000)) PATCH requests adding"
     echo "1,000 members each (\`bench/group_fill.py\`: $fill_s s in all). Database files after the run:"
-    echo "$db_mb MB; scimd resident memory: $((rss_kb / 1024)) MB."
+    echo "$db_mb MB; scimd resident memory: $((rss_kb / 1024)) MB right after the full GETs below,"
+    echo "$((rss_after_kb / 1024)) MB after 3 s of GET /Users/{id} that followed them."
     echo
     echo "Each case: \`wrk -t$wrk_threads -c$conns -d$duration --latency -s bench/<script>.lua http://127.0.0.1:$port\`,"
     echo "$rounds rounds, the median round by requests/s is shown."

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config clang
     libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev
-    libcurl4-openssl-dev libcmocka-dev curl
+    libcurl4-openssl-dev libcmocka-dev libmimalloc-dev curl
 )
 if [ "${1:-}" = "--bench" ]; then
     packages+=(wrk)

@@ -9,6 +9,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <malloc.h>
+#ifdef SCIM_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,15 +78,21 @@ void scim_free(void *ptr)
     free(ptr);
 }
 
+/* Under mimalloc (the allocator of plain builds, see Makefile) this frees the thread's empty
+ * pages; mimalloc decommits them itself, lazily, on the thread's later allocations. */
 void scim_mem_trim(void)
 {
+#ifdef SCIM_WITH_MIMALLOC
+    mi_collect(true);
+#else
     malloc_trim(0);
+#endif
 }
 
 void scim_free_and_trim(void *ptr)
 {
     free(ptr);
-    malloc_trim(0);
+    scim_mem_trim();
 }
 
 void scim_mem_init(void)
