@@ -188,6 +188,11 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
  */
 long scim_store_sqlite_prepare_count(struct scim_store *st);
 
+/* Test support: how many group commits the SQLite backend st has made since it was opened, and
+ * how many resource writes they carried (more writes than commits: some commits carried several).
+ */
+void scim_store_sqlite_batch_stats(struct scim_store *st, long *commits, long *writes);
+
 /*
  * Test support: the EXPLAIN QUERY PLAN of the statements scim_store_resource_query would run for
  * query (the count, then the first page), one plan step per line. *plan is a new string

@@ -11,16 +11,17 @@
  * SIGKILL of the process; an operating-system crash or power loss may roll back the last
  * commits, but the database is never corrupted.
  * Every write runs between BEGIN IMMEDIATE and COMMIT; any failure rolls back, so nothing is
- * half-written. Every resource statement binds tenant_id. A write also replaces the resource's
- * entries in the value index (resource_values) in the same transaction.
- * Lists (RFC 7644 §3.4.2, RFC 9865): the filter and sort key come from sqlgen (SQLite dialect;
- * the SQL functions scim_fold, scim_time and scim_datetime_key it relies on are registered on
- * every connection); index paging uses LIMIT/OFFSET, cursor paging a keyset walk on (sort key,
- * rowid) in two segments (rows with a key, rows without); generated statements are cached per
- * connection by their text. Cursors are authenticated with a secret kept in store_keys.
- * Owns: the SQLite schema (src/store/migrations/sqlite) and all SQL against it.
- * Must not: validate SCIM documents, know HTTP, or let a SQLite message reach a client (those go
- * to the log through scim_err_internal).
+ * half-written. Resource creates, replaces and deletes commit in groups (batch_member_end): each
+ * is a savepoint, undone alone when it fails, and answered only once its group is committed. Every
+ * resource statement binds tenant_id. A write also replaces the resource's entries in the value
+ * index (resource_values) in the same transaction. Lists (RFC 7644 §3.4.2, RFC 9865): the filter
+ * and sort key come from sqlgen (SQLite dialect; the SQL functions scim_fold, scim_time and
+ * scim_datetime_key it relies on are registered on every connection); index paging uses
+ * LIMIT/OFFSET, cursor paging a keyset walk on (sort key, rowid) in two segments (rows with a key,
+ * rows without); generated statements are cached per connection by their text. Cursors are
+ * authenticated with a secret kept in store_keys. Owns: the SQLite schema
+ * (src/store/migrations/sqlite) and all SQL against it. Must not: validate SCIM documents, know
+ * HTTP, or let a SQLite message reach a client (those go to the log through scim_err_internal).
  */
 #include "store_backend.h"
 #include "store_sqlite_internal.h"
@@ -57,6 +58,9 @@ enum stmt_id {
     ST_BEGIN_IMMEDIATE,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_TENANT_INSERT,
     ST_TENANT_GET,
     ST_TENANT_LIST,
@@ -90,6 +94,9 @@ static const char *const stmt_sql[ST_MAX] = {
     [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT batch_member",
+    [ST_RELEASE] = "RELEASE batch_member",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO batch_member",
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_ms) VALUES (?1, ?2)",
     [ST_TENANT_GET] = "SELECT id, name FROM tenants WHERE name = ?1",
     [ST_TENANT_LIST] = "SELECT name, created_ms FROM tenants ORDER BY id",
@@ -179,6 +186,16 @@ struct conn {
 
 _Static_assert(DYN_MAX <= 64, "dyn_in_use is a 64-bit mask of slots");
 
+/* A member of a group commit waiting for it, on its own stack (batch_member_end). */
+struct batch_waiter {
+    int rc; /* the commit's result, once done */
+    bool done;
+    struct batch_waiter *next;
+};
+
+/* The most writes one commit carries: bounds how long the first member waits. */
+#define BATCH_MAX_MEMBERS 32
+
 struct sqlite_store {
     struct scim_store base; /* must stay first: ops->close casts back */
     pthread_mutex_t lock;
@@ -195,6 +212,22 @@ struct sqlite_store {
      */
     pthread_mutex_t write_lock;
     struct conn writer;
+    /*
+     * Group commit (batch_writer_get .. batch_member_end): a resource write runs as a savepoint
+     * inside the writer's open transaction; when another writer is already queued for the lock,
+     * the finished member leaves the transaction open for it and waits, and the first member
+     * that finds no one queued (or the batch full) commits them all at once. The pages the
+     * writes share (the ends of the rowid, time and audit indexes) then reach the WAL once per
+     * batch instead of once per write; nobody is answered before the commit that holds its write.
+     */
+    atomic_int writers_queued;          /* threads waiting for write_lock */
+    int batch_members;                  /* members in the open transaction (under write_lock) */
+    bool member_open;                   /* a member's savepoint is open (under write_lock) */
+    struct batch_waiter *batch_waiters; /* members waiting for the commit (under write_lock) */
+    pthread_mutex_t batch_lock;         /* guards the waiters' results */
+    pthread_cond_t batch_done;
+    atomic_long batch_commits; /* commits of batches, and the writes they carried (tests) */
+    atomic_long batch_writes;
     struct scim_sqlite_checkpointer *checkpointer; /* WAL checkpoints off the write path */
     struct conn *free_list;
     struct conn *conns; /* array of size entries */
@@ -444,16 +477,158 @@ static struct conn *conn_get(struct sqlite_store *s)
     return c;
 }
 
-/* Takes the process's write lock and returns the writing connection; conn_put releases both. */
 static void sqlite_read_end(struct scim_store *st);
+static int tx_exec(struct conn *c, enum stmt_id id, struct scim_err *err);
 
-static struct conn *writer_get(struct sqlite_store *s)
+/* Takes the process's write lock, counted as queued while waiting for it. */
+static void write_lock_take(struct sqlite_store *s)
 {
     /* A write ends the thread's read snapshot: what the thread reads afterwards sees it. */
     if (snapshot && snapshot->owner == s)
         sqlite_read_end(&s->base);
+    atomic_fetch_add_explicit(&s->writers_queued, 1, memory_order_relaxed);
     pthread_mutex_lock(&s->write_lock);
+    atomic_fetch_sub_explicit(&s->writers_queued, 1, memory_order_relaxed);
+}
+
+/* Hands the batch's result to its waiting members and empties it. Under write_lock. */
+static void batch_release(struct sqlite_store *s, int rc)
+{
+    struct batch_waiter *w = s->batch_waiters;
+    if (rc == 0) {
+        atomic_fetch_add_explicit(&s->batch_commits, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->batch_writes, s->batch_members, memory_order_relaxed);
+    }
+    s->batch_waiters = NULL;
+    s->batch_members = 0;
+    pthread_mutex_lock(&s->batch_lock);
+    while (w) {
+        struct batch_waiter *next = w->next;
+        w->rc = rc;
+        w->done = true;
+        w = next;
+    }
+    pthread_cond_broadcast(&s->batch_done);
+    pthread_mutex_unlock(&s->batch_lock);
+}
+
+/* Commits the open batch (under write_lock). When SQLite already rolled the transaction back
+ * (an I/O error or a full disk in a member), the batch is lost and its members fail. */
+static int batch_commit(struct sqlite_store *s, struct scim_err *err)
+{
+    struct conn *c = &s->writer;
+    int rc = sqlite3_get_autocommit(c->db)
+                 ? scim_err_internal(err, "store: SQLite rolled back a batch of writes")
+                 : tx_exec(c, ST_COMMIT, err);
+    if (rc && !sqlite3_get_autocommit(c->db)) {
+        struct scim_err ignored;
+        if (tx_exec(c, ST_ROLLBACK, &ignored) != 0)
+            scim_log(SCIM_LOG_ERROR, "store: rollback of a failed batch failed");
+    }
+    batch_release(s, rc);
+    return rc;
+}
+
+/* Takes the write lock and returns the writing connection, with no batch open on it (a
+ * pending one is committed first); conn_put releases both. */
+static struct conn *writer_get(struct sqlite_store *s)
+{
+    write_lock_take(s);
+    if (s->batch_members > 0) {
+        struct scim_err err;
+        scim_err_clear(&err);
+        if (batch_commit(s, &err) != 0)
+            scim_log(SCIM_LOG_ERROR, "store: a batch of writes failed: %s", err.detail);
+    }
     return &s->writer;
+}
+
+/* The writing connection for one member of a group commit: batch_member_begin, the member's
+ * statements, then batch_member_end (instead of conn_put). */
+static struct conn *batch_writer_get(struct sqlite_store *s)
+{
+    write_lock_take(s);
+    return &s->writer;
+}
+
+/* Opens the member's savepoint, and the batch's transaction if none is open. */
+static int batch_member_begin(struct sqlite_store *s, struct conn *c, struct scim_err *err)
+{
+    if (sqlite3_get_autocommit(c->db)) {
+        int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
+        if (rc)
+            return rc;
+    }
+    int rc = tx_exec(c, ST_SAVEPOINT, err);
+    s->member_open = rc == 0;
+    return rc;
+}
+
+/* Undoes a failed member and nothing else; when that is impossible the whole batch fails. */
+static void batch_member_undo(struct conn *c)
+{
+    struct scim_err ignored;
+    if (sqlite3_get_autocommit(c->db))
+        return;
+    if (tx_exec(c, ST_ROLLBACK_TO, &ignored) == 0 && tx_exec(c, ST_RELEASE, &ignored) == 0)
+        return;
+    scim_log(SCIM_LOG_ERROR, "store: a failed write could not be undone alone; its batch fails");
+    if (tx_exec(c, ST_ROLLBACK, &ignored) != 0)
+        scim_log(SCIM_LOG_ERROR, "store: rollback failed on the writing connection");
+}
+
+/*
+ * Ends a member begun on the writer: rc is the member's result so far. A successful member
+ * joins the batch; a failed one is undone alone. The batch is then committed unless this
+ * member succeeded, another writer is queued and the batch has room: then the member leaves
+ * it open, releases the lock and waits for the commit. Returns the member's final result: its
+ * own, or the result of the commit that carries it.
+ */
+static int batch_member_end(struct sqlite_store *s, struct conn *c, int rc, struct scim_err *err)
+{
+    struct batch_waiter self = {0};
+    bool joined = false, deferred = false;
+    stmts_release(c);
+    if (s->member_open) {
+        s->member_open = false;
+        if (rc == 0)
+            rc = tx_exec(c, ST_RELEASE, err);
+        if (rc == 0) {
+            joined = true;
+            s->batch_members++;
+        } else {
+            batch_member_undo(c);
+        }
+    }
+    if (joined && atomic_load_explicit(&s->writers_queued, memory_order_relaxed) > 0 &&
+        s->batch_members < BATCH_MAX_MEMBERS && !sqlite3_get_autocommit(c->db)) {
+        self.next = s->batch_waiters;
+        s->batch_waiters = &self;
+        deferred = true;
+    } else if (s->batch_members > 0) {
+        /* A failed member commits the others too: its retry then reads what they wrote. */
+        struct scim_err commit_err;
+        scim_err_clear(&commit_err);
+        int commit_rc = batch_commit(s, joined ? err : &commit_err);
+        if (joined)
+            rc = commit_rc;
+        else if (commit_rc)
+            scim_log(SCIM_LOG_ERROR, "store: a batch of writes failed: %s", commit_err.detail);
+    } else if (!sqlite3_get_autocommit(c->db)) {
+        struct scim_err ignored;
+        if (tx_exec(c, ST_ROLLBACK, &ignored) != 0)
+            scim_log(SCIM_LOG_ERROR, "store: rollback failed on the writing connection");
+    }
+    pthread_mutex_unlock(&s->write_lock);
+    if (deferred) {
+        pthread_mutex_lock(&s->batch_lock);
+        while (!self.done)
+            pthread_cond_wait(&s->batch_done, &s->batch_lock);
+        pthread_mutex_unlock(&s->batch_lock);
+        if (self.rc)
+            rc = scim_err_internal(err, "store: the commit of a batch of writes failed");
+    }
+    return rc;
 }
 
 /*
@@ -910,6 +1085,8 @@ static void sqlite_close(struct scim_store *st)
     pthread_cond_destroy(&s->available);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->write_lock);
+    pthread_cond_destroy(&s->batch_done);
+    pthread_mutex_destroy(&s->batch_lock);
     sodium_memzero(s->cursor_secret, sizeof(s->cursor_secret));
     scim_free(s->conns);
     scim_free(s);
@@ -943,6 +1120,11 @@ int scim_store_sqlite_open(const char *path, int pool_size, struct scim_store **
     s->base.ops = &sqlite_ops;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
+    pthread_mutex_init(&s->batch_lock, NULL);
+    pthread_cond_init(&s->batch_done, NULL);
+    atomic_init(&s->writers_queued, 0);
+    atomic_init(&s->batch_commits, 0);
+    atomic_init(&s->batch_writes, 0);
     pthread_cond_init(&s->available, NULL);
     atomic_init(&s->prepares, 0);
     s->conns = scim_calloc((size_t)pool_size, sizeof(struct conn));
@@ -978,6 +1160,13 @@ out:
 long scim_store_sqlite_prepare_count(struct scim_store *st)
 {
     return atomic_load(&from_base(st)->prepares);
+}
+
+void scim_store_sqlite_batch_stats(struct scim_store *st, long *commits, long *writes)
+{
+    struct sqlite_store *s = from_base(st);
+    *commits = atomic_load(&s->batch_commits);
+    *writes = atomic_load(&s->batch_writes);
 }
 
 /* ---- check ------------------------------------------------------------------------------ */
@@ -1636,14 +1825,14 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
     char id[37];
     scim_uuid_v7(id);
     int64_t now = scim_time_now_ms();
-    struct conn *c = writer_get(s);
+    struct conn *c = batch_writer_get(s);
     json_t *derived = NULL;
     int rc = 0;
     if (!text) {
         rc = scim_err_internal(err, "store: resource document is not an encodable JSON object");
         goto out;
     }
-    rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
+    rc = batch_member_begin(s, c, err);
     if (rc)
         goto out;
     sqlite3_stmt *q = stmt_get(c, ST_RES_INSERT, err);
@@ -1673,12 +1862,9 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
             goto out;
     }
     rc = read_derived(c, tenant, rt_name, id, out, &derived, err);
-    if (rc)
-        goto out;
-    rc = tx_commit(c, err);
-    if (rc)
-        goto out;
-    if (out) {
+out:
+    rc = batch_member_end(s, c, rc, err);
+    if (rc == 0 && out) {
         memset(out, 0, sizeof(*out));
         memcpy(out->id, id, sizeof(id));
         out->version = 1;
@@ -1688,9 +1874,7 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
         out->derived = derived;
         derived = NULL;
     }
-out:
     json_decref(derived);
-    conn_put(s, c);
     scim_free(text);
     scim_free(ix.user_name_ci);
     return rc;
@@ -1739,14 +1923,15 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     indexed_from_doc(doc, &ix);
     char *text = doc_text(doc);
     int64_t now = scim_time_now_ms();
-    struct conn *c = writer_get(s);
+    struct conn *c = batch_writer_get(s);
     json_t *derived = NULL;
+    struct scim_resource stored = {0};
     int rc = 0;
     if (!text) {
         rc = scim_err_internal(err, "store: resource document is not an encodable JSON object");
         goto out;
     }
-    rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
+    rc = batch_member_begin(s, c, err);
     if (rc)
         goto out;
     sqlite3_stmt *q = NULL;
@@ -1778,9 +1963,9 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
         rc = db_fail(c->db, "update resource", err);
         goto out;
     }
-    struct scim_resource stored = {.version = sqlite3_column_int64(q, 0),
-                                   .created_ms = sqlite3_column_int64(q, 1),
-                                   .modified_ms = sqlite3_column_int64(q, 2)};
+    stored.version = sqlite3_column_int64(q, 0);
+    stored.created_ms = sqlite3_column_int64(q, 1);
+    stored.modified_ms = sqlite3_column_int64(q, 2);
     int64_t rowid = sqlite3_column_int64(q, 3);
     if (sqlite3_step(q) != SQLITE_DONE) {
         rc = db_fail(c->db, "update resource", err);
@@ -1795,21 +1980,16 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
             goto out;
     }
     rc = read_derived(c, tenant, rt_name, id, out, &derived, err);
-    if (rc)
-        goto out;
-    rc = tx_commit(c, err);
-    if (rc)
-        goto out;
-    if (out) {
+out:
+    rc = batch_member_end(s, c, rc, err);
+    if (rc == 0 && out) {
         *out = stored;
         snprintf(out->id, sizeof(out->id), "%s", id);
         out->doc = json_deep_copy(doc);
         out->derived = derived;
         derived = NULL;
     }
-out:
     json_decref(derived);
-    conn_put(s, c);
     scim_free(text);
     scim_free(ix.user_name_ci);
     return rc;
@@ -1820,8 +2000,8 @@ static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenan
                                   const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
-    struct conn *c = writer_get(s);
-    int rc = tx_exec(c, ST_BEGIN_IMMEDIATE, err);
+    struct conn *c = batch_writer_get(s);
+    int rc = batch_member_begin(s, c, err);
     if (rc)
         goto out;
     sqlite3_stmt *q = stmt_get(c, ST_RES_DELETE, err);
@@ -1860,10 +2040,8 @@ static int sqlite_resource_delete(struct scim_store *st, const struct scim_tenan
         if (rc)
             goto out;
     }
-    rc = tx_commit(c, err);
 out:
-    conn_put(s, c);
-    return rc;
+    return batch_member_end(s, c, rc, err);
 }
 
 /* ---- listing ------------------------------------------------------------------------------ */

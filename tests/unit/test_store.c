@@ -2074,6 +2074,25 @@ static void test_store_concurrent_creates_lose_nothing(void **state)
     assert_int_equal(scim_store_check(f->st, &err), 0);
 }
 
+/* Eight writers at once: their writes share commits (group commit, store_sqlite.c), and every
+ * write that succeeded is there. */
+static void test_store_concurrent_writes_share_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct worker w[8];
+    long commits_before = 0, writes_before = 0, commits = 0, writes = 0;
+    scim_store_sqlite_batch_stats(f->st, &commits_before, &writes_before);
+    run_workers(f, w, 8, NULL);
+    scim_store_sqlite_batch_stats(f->st, &commits, &writes);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(w[i].created, PER_WORKER);
+    assert_int_equal(writes - writes_before, 8 * PER_WORKER);
+    assert_true(commits - commits_before < writes - writes_before);
+    assert_int_equal(list_total(f, &f->acme, USER, NULL, NULL), 8 * PER_WORKER);
+    struct scim_err err;
+    assert_int_equal(scim_store_check(f->st, &err), 0);
+}
+
 static void test_store_concurrent_same_user_name_has_one_winner(void **state)
 {
     struct fixture *f = *state;
@@ -2243,6 +2262,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_migration_002_backfills, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_query_statements_are_cached, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_concurrent_creates_lose_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_concurrent_writes_share_commits, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_concurrent_same_user_name_has_one_winner, setup,
                                         teardown),
