@@ -15,6 +15,8 @@
  *                                             boolean → true/false, at any depth of a value.
  * - entra.dotted-key                detect    no-path value key "name.givenName".
  * - entra.urn-key                   detect    no-path value key "urn:...:User:manager".
+ * - entra.filtered-key              detect    no-path value key "emails[type eq \"work\"].value":
+ *                                             patch.c sets it, creating the element if absent.
  * - entra.manager-string            rewrite   a singular complex attribute with a "value"
  *                                             sub-attribute (manager) given as a non-empty
  *                                             string "id" → {"value": "id"}.
@@ -48,6 +50,7 @@ static const char *const rule_names[SCIM_DIALECT_N_RULES] = {
     [SCIM_DIALECT_ENTRA_STRING_BOOLEAN] = "entra.string-boolean",
     [SCIM_DIALECT_ENTRA_DOTTED_KEY] = "entra.dotted-key",
     [SCIM_DIALECT_ENTRA_URN_KEY] = "entra.urn-key",
+    [SCIM_DIALECT_ENTRA_FILTERED_KEY] = "entra.filtered-key",
     [SCIM_DIALECT_ENTRA_MANAGER_STRING] = "entra.manager-string",
     [SCIM_DIALECT_ENTRA_EMPTY_CLEARS] = "entra.empty-clears",
     [SCIM_DIALECT_ENTRA_REMOVE_MEMBERS_BY_VALUE] = "entra.remove-members-by-value",
@@ -411,7 +414,13 @@ static void fix_no_path_operation(struct dctx *d, enum op_kind op, json_t *value
                 fix_members(d, s->attrs, s->n_attrs, v, true);
             continue;
         }
-        if (len > 4 && strncasecmp(key, "urn:", 4) == 0) {
+        if (memchr(key, '[', len)) {
+            /* entra.filtered-key: Entra ID (with aadOptscim062020) sends a changed work e-mail
+             * as the key "emails[type eq \"work\"].value" of a no-path value; patch.c sets the
+             * matching elements, or creates the one the filter describes. */
+            note(d, SCIM_DIALECT_ENTRA_FILTERED_KEY);
+            qualified = true;
+        } else if (len > 4 && strncasecmp(key, "urn:", 4) == 0) {
             /* entra.urn-key: Entra ID qualifies extension attributes in a no-path value,
              * "urn:...:enterprise:2.0:User:manager"; patch.c resolves the key as a path. */
             note(d, SCIM_DIALECT_ENTRA_URN_KEY);
@@ -426,20 +435,23 @@ static void fix_no_path_operation(struct dctx *d, enum op_kind op, json_t *value
         }
         memset(&p, 0, sizeof(p));
         scim_err_clear(&scratch);
-        if (scim_path_parse(d->rt, key, len, 0, &p, &scratch) != 0) {
+        if (scim_path_parse(d->rt, key, len, SCIM_PATH_ALLOW_FILTER, &p, &scratch) != 0) {
             scim_path_clear(&p);
             continue;
         }
         if (is_clear(v)) {
             note(d, SCIM_DIALECT_ENTRA_EMPTY_CLEARS);
         } else {
-            replacement = p.sub ? fix_value(d, p.sub, false, v) : fix_value(d, p.attr, false, v);
+            replacement =
+                p.sub ? fix_value(d, p.sub, false, v) : fix_value(d, p.attr, p.filter != NULL, v);
             if (replacement) {
                 json_object_set_new(value, key, replacement);
                 v = replacement;
             }
             if (op == OP_ADD && !p.sub && is_members(p.attr))
                 check_member_add(d, &p, v);
+            if (p.filter && !filter_hits(d, &p))
+                note(d, SCIM_DIALECT_ENTRA_ADD_ABSENT_FILTER_ELEMENT);
         }
         scim_path_clear(&p);
     }

@@ -29,8 +29,9 @@ enum scim_dialect_rule {
     SCIM_DIALECT_ENTRA_STRING_BOOLEAN, /* Entra ID: "active": "False" */
     SCIM_DIALECT_ENTRA_DOTTED_KEY,     /* Entra ID: no-path {"name.givenName": "A"} */
     SCIM_DIALECT_ENTRA_URN_KEY,        /* Entra ID: no-path {"urn:...:User:manager": …} */
-    SCIM_DIALECT_ENTRA_MANAGER_STRING, /* Entra ID: manager as a plain id string */
-    SCIM_DIALECT_ENTRA_EMPTY_CLEARS,   /* Entra ID: "" or null to clear a value */
+    SCIM_DIALECT_ENTRA_FILTERED_KEY, /* Entra ID: no-path {"emails[type eq \"work\"].value": …} */
+    SCIM_DIALECT_ENTRA_MANAGER_STRING,            /* Entra ID: manager as a plain id string */
+    SCIM_DIALECT_ENTRA_EMPTY_CLEARS,              /* Entra ID: "" or null to clear a value */
     SCIM_DIALECT_ENTRA_REMOVE_MEMBERS_BY_VALUE,   /* Entra ID: remove "members" with a value list */
     SCIM_DIALECT_ENTRA_ADD_ABSENT_FILTER_ELEMENT, /* Entra ID: add emails[type eq "work"].value */
     SCIM_DIALECT_ENTRA_SINGULAR_VALUE_FILTER,     /* Entra ID: remove manager[value eq "id"] */

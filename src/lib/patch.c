@@ -20,6 +20,9 @@
  *   elements whose "value" matches; Entra ID removes group members that way.
  * - add with "attr[sub eq literal].x" that matches no element creates {sub: literal, x: value};
  *   Entra ID adds a first work e-mail that way. replace and remove answer noTarget instead.
+ * - A value without path may hold such a filtered key ({"emails[type eq \"work\"].value": x}):
+ *   Entra ID with aadOptscim062020 sends every changed attribute that way. For add and replace
+ *   alike it sets the matching elements, or creates the element the filter describes.
  * - An added element that is a subset of an existing element (or equal to it) is not appended
  *   again, so re-adding a member or an e-mail does not change the document.
  * - remove with "attr[filter]" on a singular complex attribute removes it when its value matches
@@ -47,6 +50,9 @@ struct ctx {
     json_t *doc; /* the working copy, owned by scim_patch_apply */
     struct scim_err *err;
     size_t index; /* of the operation being applied, for messages */
+    /* A filtered key of a value without path is being applied: add and replace alike create
+     * the element its filter describes when none matches (entra.filtered-key). */
+    bool creates_absent_element;
 };
 
 /* How deep prune() looks: document, extension object, attribute, array, element, sub-attribute,
@@ -408,7 +414,7 @@ static int set_filtered(struct ctx *c, enum op_kind op, const struct scim_path *
         /* Entra ID adds a first value with "emails[type eq \"work\"].value"; when the filter says
          * exactly what the element is, add creates it. */
         fresh = json_object();
-        if (op != OP_ADD || !build_from_filter(p->filter, fresh)) {
+        if ((op != OP_ADD && !c->creates_absent_element) || !build_from_filter(p->filter, fresh)) {
             rc = fail(c, SCIM_TYPE_NO_TARGET, "No value of \"%s\" matches the filter.",
                       path_name(p, name, sizeof(name)));
             goto out;
@@ -788,8 +794,9 @@ static int clear_extension(struct ctx *c, const struct scim_schema_extension *ex
 
 /*
  * add/replace without a path (RFC 7644 §3.5.2.1, §3.5.2.3): value is an object of attributes.
- * Keys are resolved as paths, so "name.givenName" and fully qualified
- * "urn:...:enterprise:2.0:User:employeeNumber" work; a key that is the URN of a schema takes an
+ * Keys are resolved as paths, so "name.givenName", fully qualified
+ * "urn:...:enterprise:2.0:User:employeeNumber" and filtered "emails[type eq \"work\"].value"
+ * (creating the element when none matches) work; a key that is the URN of a schema takes an
  * object of that schema's attributes. "schemas" is skipped: the caller's normalisation derives
  * it from the attributes present.
  */
@@ -811,8 +818,11 @@ static int apply_without_path(struct ctx *c, enum op_kind op, const json_t *valu
                              : apply_schema_object(c, op, ext->schema->id, v);
         else if (strcasecmp(key, c->rt->schema->id) == 0)
             rc = apply_schema_object(c, op, c->rt->schema->id, v);
-        else
-            rc = apply_at(c, op, key, strlen(key), 0, v);
+        else {
+            c->creates_absent_element = true;
+            rc = apply_at(c, op, key, strlen(key), SCIM_PATH_ALLOW_FILTER, v);
+            c->creates_absent_element = false;
+        }
         if (rc)
             break;
     }

@@ -398,6 +398,38 @@ static void test_e2e_patch_entra_add_absent_filter_element(void **state)
     e2e_resp_free(r);
 }
 
+/* Entra ID with aadOptscim062020: one no-path replace whose keys include a filtered one. The
+ * user has no work e-mail the first time (created), and one the second time (changed). */
+static void test_e2e_patch_entra_filtered_key_without_path(void **state)
+{
+    (void)state;
+    struct user u;
+    create("entra-filtered@example.com", NULL, &u);
+    const char *body =
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":["
+        "{\"op\":\"replace\",\"value\":{\"displayName\":\"Kkom Unua\","
+        "\"emails[type eq \\\"work\\\"].value\":\"%s\",\"name.givenName\":\"Kkom\","
+        "\"name.familyName\":\"Unua\"}}]}";
+    char text[512];
+    snprintf(text, sizeof(text), body, "kkom@contoso.example");
+    struct e2e_resp *r = patch_raw(u.id, text, NULL);
+    assert_status(r, 200);
+    assert_json_str(r, "displayName", "Kkom Unua");
+    assert_json_str(r, "name.givenName", "Kkom");
+    assert_json_str(r, "emails[0].value", "kkom@contoso.example");
+    assert_json_str(r, "emails[0].type", "work");
+    assert_dialect_logged(r, "entra.dotted-key,entra.filtered-key,entra.add-absent-filter-element");
+    e2e_resp_free(r);
+
+    snprintf(text, sizeof(text), body, "kkom.unua@contoso.example");
+    r = patch_raw(u.id, text, NULL);
+    assert_status(r, 200);
+    assert_json_str(r, "emails[0].value", "kkom.unua@contoso.example");
+    assert_json_absent(r, "emails[1]");
+    assert_dialect_logged(r, "entra.dotted-key,entra.filtered-key");
+    e2e_resp_free(r);
+}
+
 /* Entra ID clears an attribute with "" and, later, with null. */
 static void test_e2e_patch_entra_empty_then_null_clear(void **state)
 {
@@ -745,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_e2e_patch_entra_dotted_and_urn_keys),
         cmocka_unit_test(test_e2e_patch_entra_manager),
         cmocka_unit_test(test_e2e_patch_entra_add_absent_filter_element),
+        cmocka_unit_test(test_e2e_patch_entra_filtered_key_without_path),
         cmocka_unit_test(test_e2e_patch_entra_empty_then_null_clear),
         cmocka_unit_test(test_e2e_patch_okta_no_path_deactivate),
         cmocka_unit_test(test_e2e_put_dialect_and_deactivation),

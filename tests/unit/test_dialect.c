@@ -285,6 +285,25 @@ static const struct dialect_case entra_cases[] = {
                "'primary':true}," U_EMAIL_HOME "],'" ENT "':{'employeeNumber':'Aklq','department':"
                "'Tour','manager':{'value':'m-1'}}}",
      .rules = "entra.dotted-key,entra.urn-key"},
+    /* With aadOptscim062020 Entra ID puts every changed attribute in one no-path replace, a
+     * changed work e-mail as a filtered key: it sets the matching element. */
+    {.name = "entra_filtered_key_sets_element",
+     .req = BODY("{\"op\":\"replace\",\"value\":{\"displayName\":\"Kkom Unua\","
+                 "\"emails[type eq \\\"work\\\"].value\":\"kkom@contoso.example\","
+                 "\"name.givenName\":\"Kkom\",\"name.familyName\":\"Unua\"}}"),
+     .expect = U_HEAD "'name':{'givenName':'Kkom','familyName':'Unua'},'displayName':'Kkom Unua',"
+                      "'active':true,'emails':[{'value':'kkom@contoso.example',"
+                      "'type':'work','primary':true}," U_EMAIL_HOME "]," U_ENT_MANAGER("m-1") "}",
+     .rules = "entra.dotted-key,entra.filtered-key"},
+    /* The same key when the user has no work e-mail creates it, under replace as under add. */
+    {.name = "entra_filtered_key_creates_element",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"replace\",\"value\":{"
+                 "\"phoneNumbers[type eq \\\"mobile\\\"].value\":\"+1 555 0100\","
+                 "\"addresses[type eq \\\"work\\\"].locality\":\"Oslo\"}}"),
+     .expect = SMALL_WITH("'phoneNumbers':[{'type':'mobile','value':'+1 555 0100'}],"
+                          "'addresses':[{'type':'work','locality':'Oslo'}]"),
+     .rules = "entra.filtered-key,entra.add-absent-filter-element"},
     /* A first work e-mail added through a filter that matches nothing (as reported from Entra
      * ID: a title replaced and an e-mail added in one request). */
     {.name = "entra_add_absent_filter_element",
