@@ -92,7 +92,7 @@ struct scim_request {
 };
 
 /* Header and query accessors; the strings are borrowed from libmicrohttpd (valid for the
- * request) or NULL when absent. */
+ * request) or NULL when absent. A query parameter given without "=" ("?cursor") is "". */
 const char *scim_request_header(const struct scim_request *req, const char *name);
 const char *scim_request_query(const struct scim_request *req, const char *name);
 

@@ -52,7 +52,13 @@ const char *scim_request_header(const struct scim_request *req, const char *name
 
 const char *scim_request_query(const struct scim_request *req, const char *name)
 {
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    const char *value = NULL;
+    size_t len = 0;
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), &value,
+                                      &len) != MHD_YES)
+        return NULL;
+    /* A parameter without "=" ("?cursor&count=10", RFC 9865 §2) is present and empty. */
+    return value ? value : "";
 }
 
 size_t scim_request_client_addr(const struct scim_request *req, unsigned char out[16])

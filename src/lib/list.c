@@ -73,6 +73,11 @@ int scim_projection_parse(const struct scim_resource_type *rt, const char *attri
     out->n = 0;
     out->items = NULL;
     out->include = -1;
+    /* A parameter that names nothing ("attributes=") is as if it were absent. */
+    if (attributes && attributes[strspn(attributes, " ,")] == '\0')
+        attributes = NULL;
+    if (excluded && excluded[strspn(excluded, " ,")] == '\0')
+        excluded = NULL;
     const char *text = attributes ? attributes : excluded;
     if (!text)
         goto out;

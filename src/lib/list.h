@@ -40,9 +40,9 @@ struct scim_projection {
 };
 
 /*
- * Parses attributes (comma-separated paths) or, if it is NULL, excluded. Both NULL → no
- * projection. Unknown attributes → 400 invalidValue naming them. Free with
- * scim_projection_clear.
+ * Parses attributes (comma-separated paths) or, if it is NULL, excluded. Both NULL (or naming
+ * nothing, as "attributes=" does) → no projection. Unknown attributes → 400 invalidValue naming
+ * them. Free with scim_projection_clear.
  */
 int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
                           const char *excluded, struct scim_projection *out, struct scim_err *err);

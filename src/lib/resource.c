@@ -33,6 +33,16 @@ static bool is_unassigned(const json_t *v)
     return !v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
+/* True when v is a string of nothing but white space (or nothing at all): no value for a
+ * required attribute such as userName. */
+static bool is_blank_string(const json_t *v)
+{
+    if (!json_is_string(v))
+        return false;
+    const char *text = json_string_value(v);
+    return text[strspn(text, " \t\r\n")] == '\0';
+}
+
 static bool has_immutable_sub_attr(const struct scim_attr *attr)
 {
     for (size_t i = 0; i < attr->n_sub_attrs; i++) {
@@ -326,7 +336,7 @@ static int normalize_attrs(const struct scim_attr *attrs, size_t n, const char *
             if (!attrs[i].required || attrs[i].mutability == SCIM_MUT_READ_ONLY)
                 continue;
             json_t *value = json_object_get(result, attrs[i].name);
-            if (!value || (json_is_string(value) && json_string_length(value) == 0)) {
+            if (!value || is_blank_string(value)) {
                 path_join(path, prefix, attrs[i].name, "");
                 rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE, "Attribute '%s' is required",
                                   path);

@@ -1333,6 +1333,15 @@ static void test_e2e_query_cursor_paging(void **state)
     r = get(srv->token, "/scim/v2/Users?cursor=&count=10");
     char *next10 = e2e_urlencode(e2e_str(r->json, "nextCursor"));
     e2e_resp_free(r);
+    /* RFC 9865 §2 asks for the first page with a bare "cursor" (no "="): the same page. */
+    r = get(srv->token, "/scim/v2/Users?cursor&count=10");
+    assert_int_equal(list_total(r), (long long)n);
+    assert_non_null(e2e_str(r->json, "nextCursor"));
+    assert_json_absent(r, "startIndex");
+    for (size_t i = 0; i < 10; i++)
+        assert_string_equal(id_of(json_array_get(resources_of(r), i)),
+                            id_of(json_array_get(live, i)));
+    e2e_resp_free(r);
     r = get(srv->token, "/scim/v2/Users?cursor=%s&count=25", next10);
     assert_int_equal(list_total(r), (long long)n);
     assert_json_int(r, "itemsPerPage", 25);
@@ -1463,6 +1472,19 @@ static void test_e2e_query_projection(void **state)
         json_decref(want);
     }
     json_decref(list);
+
+    /* A parameter that names nothing, with "=" or without, is as if it were absent. */
+    static const char *const empty[] = {"attributes=", "attributes",
+                                        "excludedAttributes=", "attributes=%20,"};
+    for (size_t e = 0; e < sizeof(empty) / sizeof(empty[0]); e++) {
+        list = walk_index(srv->token, empty[e], 1000, NULL);
+        assert_true(same_ids(empty[e], list, live));
+        json_array_foreach (list, i, u) {
+            if (!json_equal(full_of(u), u))
+                fail_json(empty[e], full_of(u), u);
+        }
+        json_decref(list);
+    }
 }
 
 static void test_e2e_query_projection_excluded(void **state)

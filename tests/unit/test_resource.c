@@ -592,6 +592,11 @@ static void test_resource_normalize_required_missing(void **state)
                     "Attribute 'userName' is required");
     normalize_fails(user_rt(), "{'userName': ''}", NULL, SCIM_TYPE_INVALID_VALUE,
                     "Attribute 'userName' is required");
+    /* White space alone is no userName either. */
+    normalize_fails(user_rt(), "{'userName': '   '}", NULL, SCIM_TYPE_INVALID_VALUE,
+                    "Attribute 'userName' is required");
+    normalize_fails(user_rt(), "{'userName': ' \\t\\n'}", NULL, SCIM_TYPE_INVALID_VALUE,
+                    "Attribute 'userName' is required");
 }
 
 static void test_resource_normalize_required_sub_attribute(void **state)
