@@ -239,7 +239,7 @@ void scim_audit_request(const struct scim_request *req)
         return;
     /* A successful read changes nothing; operators who audit only changes and failures turn
      * these rows off with --audit-reads=0. */
-    bool read = strcmp(req->method, "GET") == 0 ||
+    bool read = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
                 (strcmp(req->method, "POST") == 0 && strstr(req->path, ".search") != NULL);
     if (read && req->status < 400 && !req->ctx->cfg->audit_reads)
         return;

@@ -23,9 +23,22 @@ int scim_h_not_implemented(struct scim_request *req, struct scim_err *err)
                         req->method, req->path);
 }
 
+/* RFC 7644 §4: the discovery endpoints take no filter, and answer one with 403 so that a client
+ * cannot take what they return for matches. */
+static int refuse_filter(const struct scim_request *req, struct scim_err *err)
+{
+    if (!scim_request_query(req, "filter"))
+        return 0;
+    return scim_err_set(err, 403, NULL,
+                        "%s does not take a filter (RFC 7644 §4); request it without one.",
+                        req->path);
+}
+
 int scim_h_service_provider_config(struct scim_request *req, struct scim_err *err)
 {
-    (void)err;
+    int refused = refuse_filter(req, err);
+    if (refused < 0)
+        return refused;
     const struct scim_config *cfg = req->ctx->cfg;
     char location[640];
     snprintf(location, sizeof(location), "%s/ServiceProviderConfig", req->base_url);
@@ -67,7 +80,9 @@ int scim_h_service_provider_config(struct scim_request *req, struct scim_err *er
 
 int scim_h_schemas_list(struct scim_request *req, struct scim_err *err)
 {
-    (void)err;
+    int refused = refuse_filter(req, err);
+    if (refused < 0)
+        return refused;
     json_t *resources = json_array();
     for (size_t i = 0; i < scim_schema_count(); i++)
         json_array_append_new(resources, scim_schema_to_json(scim_schema_at(i), req->base_url));
@@ -78,6 +93,9 @@ int scim_h_schemas_list(struct scim_request *req, struct scim_err *err)
 
 int scim_h_schema_get(struct scim_request *req, struct scim_err *err)
 {
+    int refused = refuse_filter(req, err);
+    if (refused < 0)
+        return refused;
     const char *urn = req->params[0];
     for (size_t i = 0; i < scim_schema_count(); i++) {
         const struct scim_schema *s = scim_schema_at(i);
@@ -91,7 +109,9 @@ int scim_h_schema_get(struct scim_request *req, struct scim_err *err)
 
 int scim_h_resource_types_list(struct scim_request *req, struct scim_err *err)
 {
-    (void)err;
+    int refused = refuse_filter(req, err);
+    if (refused < 0)
+        return refused;
     json_t *resources = json_array();
     for (size_t i = 0; i < scim_resource_type_count(); i++)
         json_array_append_new(resources,
@@ -103,6 +123,9 @@ int scim_h_resource_types_list(struct scim_request *req, struct scim_err *err)
 
 int scim_h_resource_type_get(struct scim_request *req, struct scim_err *err)
 {
+    int refused = refuse_filter(req, err);
+    if (refused < 0)
+        return refused;
     const char *name = req->params[0];
     for (size_t i = 0; i < scim_resource_type_count(); i++) {
         const struct scim_resource_type *rt = scim_resource_type_at(i);

@@ -61,6 +61,8 @@ static const struct route routes[] = {
     {"PATCH", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
     {"DELETE", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
     {"POST", "/scim/v2/Bulk", scim_h_not_implemented, SCIM_READ},
+    /* Queries across resource types at the root (RFC 7644 §3.4.2.1); POST /.search is served. */
+    {"GET", "/scim/v2", scim_h_not_implemented, SCIM_READ},
     {"GET", "/scim/v2/Schemas", scim_h_schemas_list, SCIM_READ},
     {"GET", "/scim/v2/Schemas/*", scim_h_schema_get, SCIM_READ},
     {"GET", "/scim/v2/ResourceTypes", scim_h_resource_types_list, SCIM_READ},
@@ -227,7 +229,9 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
         const struct scim_resource_type *rt = NULL;
         if (!match(routes[i].pattern, segments, n, params, &rt))
             continue;
-        if (strcmp(routes[i].method, req->method) == 0) {
+        /* HEAD is GET without the body (RFC 9110 §9.3.2); libmicrohttpd drops the body. */
+        if (strcmp(routes[i].method, req->method) == 0 ||
+            (strcmp(req->method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
             chosen = &routes[i];
             memcpy(req->params, params, sizeof(params));
             req->route_data = rt;

@@ -275,6 +275,52 @@ static void test_e2e_me_and_bulk_are_501(void **state)
     e2e_resp_free(r);
 }
 
+/* A filter on a discovery endpoint is 403 (RFC 7644 §4); paging parameters stay ignored. */
+static void test_e2e_discovery_refuses_filters(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {
+        "/scim/v2/ServiceProviderConfig?filter=bulk.supported%20eq%20true",
+        "/scim/v2/Schemas?filter=id%20eq%20%22x%22",
+        "/scim/v2/ResourceTypes?filter=name%20eq%20%22User%22",
+        "/scim/v2/ResourceTypes/User?filter=name%20eq%20%22User%22",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct e2e_resp *r = e2e_get(srv, srv->token, "%s", paths[i]);
+        assert_scim_error(r, 403, NULL);
+        e2e_resp_free(r);
+    }
+    struct e2e_resp *r = e2e_get(srv, srv->token, "/scim/v2/Schemas?startIndex=2&count=1");
+    assert_int_equal(r->status, 200);
+    e2e_resp_free(r);
+    /* GET on the root (a query across resource types) is not offered: 501, not 404. */
+    r = e2e_get(srv, srv->token, "%s", "/scim/v2?filter=displayName%20sw%20%22T%22");
+    assert_scim_error(r, 501, NULL);
+    e2e_resp_free(r);
+}
+
+/* HEAD answers as GET would, with the headers and without the body. */
+static void test_e2e_head_is_get_without_body(void **state)
+{
+    (void)state;
+    struct e2e_resp *created = e2e_create_user(srv, srv->token, "head@example.com", NULL);
+    assert_int_equal(created->status, 201);
+    const char *id = e2e_str(created->json, "id");
+    struct e2e_resp *r = e2e_send(srv, "HEAD", srv->token, NULL, "/scim/v2/Users/%s", id);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(r->body, "");
+    assert_header(r, "ETag", e2e_header(created, "ETag"));
+    e2e_resp_free(r);
+    r = e2e_send(srv, "HEAD", srv->token, NULL, "%s", "/scim/v2/ServiceProviderConfig");
+    assert_int_equal(r->status, 200);
+    assert_string_equal(r->body, "");
+    e2e_resp_free(r);
+    r = e2e_send(srv, "HEAD", srv->token, NULL, "%s", "/scim/v2/Users/no-such-id");
+    assert_int_equal(r->status, 404);
+    e2e_resp_free(r);
+    e2e_resp_free(created);
+}
+
 static void test_e2e_healthz_without_token(void **state)
 {
     (void)state;
@@ -311,6 +357,8 @@ int main(void)
         cmocka_unit_test(test_e2e_resource_type_user),
         cmocka_unit_test(test_e2e_resource_type_unknown_is_404),
         cmocka_unit_test(test_e2e_me_and_bulk_are_501),
+        cmocka_unit_test(test_e2e_discovery_refuses_filters),
+        cmocka_unit_test(test_e2e_head_is_get_without_body),
         cmocka_unit_test(test_e2e_healthz_without_token),
         cmocka_unit_test(test_e2e_discovery_without_token_is_401),
     };
