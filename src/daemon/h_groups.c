@@ -155,13 +155,6 @@ static int respond_group(struct scim_request *req, const struct scim_resource_ty
     return 0;
 }
 
-static int stale(int64_t required, int64_t version, struct scim_err *err)
-{
-    return scim_err_set(err, 412, NULL,
-                        "If-Match W/\"%lld\" is stale: the resource is at version %lld.",
-                        (long long)required, (long long)version);
-}
-
 static int busy(struct scim_err *err)
 {
     return scim_err_set(err, 409, NULL,
@@ -383,9 +376,6 @@ int scim_h_group_replace(struct scim_request *req, struct scim_err *err)
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = scim_request_if_match(req, &required, err);
-    if (rc < 0)
-        goto out;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         scim_resource_clear(&current);
         json_decref(normalized);
@@ -397,10 +387,9 @@ int scim_h_group_replace(struct scim_request *req, struct scim_err *err)
                                      &current, err);
         if (rc < 0)
             goto out;
-        if (required >= 0 && current.version != required) {
-            rc = stale(required, current.version, err);
+        rc = scim_request_write_precondition(req, current.version, &required, err);
+        if (rc < 0)
             goto out;
-        }
         scim_dialect_report_clear(&req->dialect);
         rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
         if (rc < 0)
@@ -688,29 +677,33 @@ static int apply_engine(const struct scim_request *req, const struct scim_resour
  * operations the group's document is never read.
  */
 static int patch_fast(struct scim_request *req, const struct scim_resource_type *rt,
-                      const struct plan *plan, int64_t required, int status,
-                      struct scim_resource *updated, struct scim_err *err)
+                      const struct plan *plan, int status, struct scim_resource *updated,
+                      struct scim_err *err)
 {
     struct scim_resource current = {0};
     struct scim_members_report rep = {0};
     json_t *doc = NULL;
     bool with_doc = json_array_size(plan->doc_ops) > 0;
+    /* Conditional headers need the current version; a plain member change reads nothing. */
+    bool read_current = with_doc || scim_request_is_conditional(req);
+    int64_t required = -1;
     int rc = 0;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         scim_resource_clear(&current);
         json_decref(doc);
         doc = NULL;
-        int64_t expected = required;
-        if (with_doc) {
+        int64_t expected = -1;
+        if (read_current) {
             rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name,
                                          req->params[0], &current, err);
             if (rc < 0)
                 goto out;
-            if (required >= 0 && current.version != required) {
-                rc = stale(required, current.version, err);
+            rc = scim_request_write_precondition(req, current.version, &required, err);
+            if (rc < 0)
                 goto out;
-            }
             expected = current.version;
+        }
+        if (with_doc) {
             json_t *request = json_pack("{s:[s],s:O}", "schemas", SCIM_SCHEMA_PATCH_OP,
                                         "Operations", plan->doc_ops);
             rc = apply_engine(req, rt, current.doc, request, &doc, err);
@@ -749,9 +742,10 @@ out:
  * a SET (only the difference), with the version checked.
  */
 static int patch_slow(struct scim_request *req, const struct scim_resource_type *rt,
-                      const json_t *body, int64_t required, int status,
-                      struct scim_resource *updated, struct scim_err *err)
+                      const json_t *body, int status, struct scim_resource *updated,
+                      struct scim_err *err)
 {
+    int64_t required = -1;
     struct scim_resource current = {0};
     struct scim_members_report rep = {0};
     struct refs refs = {0};
@@ -768,10 +762,9 @@ static int patch_slow(struct scim_request *req, const struct scim_resource_type 
                                      &current, err);
         if (rc < 0)
             goto out;
-        if (required >= 0 && current.version != required) {
-            rc = stale(required, current.version, err);
+        rc = scim_request_write_precondition(req, current.version, &required, err);
+        if (rc < 0)
             goto out;
-        }
         full = json_deep_copy(current.doc);
         const char *ids[1] = {current.id};
         rc = scim_store_derive(req->ctx->store, &req->auth.tenant, rt->name, ids, &full, 1,
@@ -826,7 +819,6 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     struct scim_resource updated = {0};
     struct plan plan = {0};
     struct scim_projection p;
-    int64_t required = -1;
     /* RFC 7644 §3.5.2: 204 unless the client asks for the resource with attributes or
      * excludedAttributes; a 100,000-member group is then never rendered for a PATCH. */
     bool with_body = scim_request_query(req, "attributes") != NULL ||
@@ -838,9 +830,6 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = scim_request_if_match(req, &required, err);
-    if (rc < 0)
-        goto out;
     scim_dialect_report_clear(&req->dialect);
     rc = scim_dialect_normalize_patch(rt, NULL, body, &normalized, &req->dialect, err);
     if (rc < 0)
@@ -850,9 +839,9 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     if (rc < 0)
         goto out;
     if (plan.slow)
-        rc = patch_slow(req, rt, normalized, required, status, &updated, err);
+        rc = patch_slow(req, rt, normalized, status, &updated, err);
     else
-        rc = patch_fast(req, rt, &plan, required, status, &updated, err);
+        rc = patch_fast(req, rt, &plan, status, &updated, err);
     if (rc < 0)
         goto out;
     if (with_body) {

@@ -139,14 +139,10 @@ int scim_h_resource_get(struct scim_request *req, struct scim_err *err)
                                      &res, err);
     if (rc < 0)
         goto out;
-    const char *inm = scim_request_header(req, "If-None-Match");
-    if (inm) {
-        int64_t v = scim_resource_etag_parse(inm);
-        if (v == 0 || v == res.version) {
-            scim_request_resource_headers(req, rt, &res, false);
-            scim_request_respond(req, 304, NULL);
-            goto out;
-        }
+    if (scim_resource_etag_list_matches(scim_request_header(req, "If-None-Match"), res.version)) {
+        scim_request_resource_headers(req, rt, &res, false);
+        scim_request_respond(req, 304, NULL);
+        goto out;
     }
     rc = respond_resource(req, rt, &res, 200, false, err);
 out:
@@ -244,9 +240,6 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;
-    rc = scim_request_if_match(req, &required, err);
-    if (rc < 0)
-        goto out;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         scim_resource_clear(&current);
         json_decref(doc);
@@ -257,12 +250,9 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
                                      &current, err);
         if (rc < 0)
             goto out;
-        if (required >= 0 && current.version != required) {
-            rc = scim_err_set(err, 412, NULL,
-                              "If-Match W/\"%lld\" is stale: the resource is at version %lld.",
-                              (long long)required, (long long)current.version);
+        rc = scim_request_write_precondition(req, current.version, &required, err);
+        if (rc < 0)
             goto out;
-        }
         bool changed = false;
         rc = compute(req, rt, body, &current, &doc, &password, &changed, err);
         if (rc < 0)
@@ -338,13 +328,14 @@ int scim_h_resource_delete(struct scim_request *req, struct scim_err *err)
     const struct scim_resource_type *rt = route_rt(req);
     struct scim_resource current = {0};
     int64_t required = -1;
-    int rc = scim_request_if_match(req, &required, err);
-    if (rc < 0)
-        goto out;
+    int rc = 0;
     for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
         scim_resource_clear(&current);
         rc = scim_store_resource_get(req->ctx->store, &req->auth.tenant, rt->name, req->params[0],
                                      &current, err);
+        if (rc < 0)
+            goto out;
+        rc = scim_request_write_precondition(req, current.version, &required, err);
         if (rc < 0)
             goto out;
         json_t *diff = scim_audit_diff(current.doc, NULL, false, NULL);

@@ -118,10 +118,16 @@ void scim_request_resource_headers(struct scim_request *req, const struct scim_r
                                    const struct scim_resource *res, bool with_location);
 
 /*
- * The version an If-Match header requires (RFC 7644 §3.14): -1 when absent or "*", the version
- * otherwise. An ETag this server never issued can never match: 412 in err.
+ * The conditional headers of a write, If-Match and If-None-Match (RFC 9110 §13.1.1-2 with the
+ * weak ETags of RFC 7644 §3.14), against the resource's current version. Returns 0 with
+ * *required the version the write must happen at (so that a concurrent change is a 412, not a
+ * retry), or -1 when neither header was sent; 412 in err when the headers refuse the write.
  */
-int scim_request_if_match(const struct scim_request *req, int64_t *out, struct scim_err *err);
+int scim_request_write_precondition(const struct scim_request *req, int64_t current,
+                                    int64_t *required, struct scim_err *err);
+
+/* True when the request carries If-Match or If-None-Match. */
+bool scim_request_is_conditional(const struct scim_request *req);
 
 /* Parses the body as a JSON object with the configured limits (see scim_json_parse_object). */
 int scim_request_json(const struct scim_request *req, json_t **out, struct scim_err *err);

@@ -115,18 +115,27 @@ void scim_request_resource_headers(struct scim_request *req, const struct scim_r
     }
 }
 
-int scim_request_if_match(const struct scim_request *req, int64_t *out, struct scim_err *err)
+int scim_request_write_precondition(const struct scim_request *req, int64_t current,
+                                    int64_t *required, struct scim_err *err)
 {
-    const char *h = scim_request_header(req, "If-Match");
-    *out = -1;
-    if (!h)
-        return 0;
-    int64_t v = scim_resource_etag_parse(h);
-    if (v < 0)
+    const char *match = scim_request_header(req, "If-Match");
+    const char *none_match = scim_request_header(req, "If-None-Match");
+    char etag[SCIM_ETAG_BUF];
+    *required = match || none_match ? current : -1;
+    if (match && !scim_resource_etag_list_matches(match, current))
         return scim_err_set(err, 412, NULL,
-                            "If-Match '%s' does not match the resource's current version.", h);
-    *out = v == 0 ? -1 : v;
+                            "If-Match '%.80s' does not match the resource's current version %s.",
+                            match, scim_resource_etag(current, etag, sizeof(etag)));
+    if (none_match && scim_resource_etag_list_matches(none_match, current))
+        return scim_err_set(err, 412, NULL,
+                            "If-None-Match '%.80s' matches the resource's current version %s.",
+                            none_match, scim_resource_etag(current, etag, sizeof(etag)));
     return 0;
+}
+
+bool scim_request_is_conditional(const struct scim_request *req)
+{
+    return scim_request_header(req, "If-Match") || scim_request_header(req, "If-None-Match");
 }
 
 int scim_request_json(const struct scim_request *req, json_t **out, struct scim_err *err)

@@ -778,6 +778,27 @@ void scim_resource_clear(struct scim_resource *r)
 
 /* ---- ETags and time ---- */
 
+bool scim_resource_etag_list_matches(const char *header, int64_t version)
+{
+    if (!header)
+        return false;
+    for (const char *p = header; *p;) {
+        size_t len = strcspn(p, ",");
+        char entry[64];
+        if (len < sizeof(entry)) {
+            memcpy(entry, p, len);
+            entry[len] = '\0';
+            int64_t v = scim_resource_etag_parse(entry);
+            if (v == 0 || (v > 0 && v == version))
+                return true;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
 char *scim_resource_etag(int64_t version, char *buf, size_t size)
 {
     if (size > 0)

@@ -82,6 +82,13 @@ char *scim_resource_etag(int64_t version, char *buf, size_t size);
 int64_t scim_resource_etag_parse(const char *etag);
 
 /*
+ * True when header, the value of If-Match or If-None-Match ("*" or a comma-separated list of
+ * ETags, RFC 9110 §13.1.1-2), names the resource at version: "*" names any version, and ETags
+ * compare weakly (RFC 7644 §3.14 issues weak ones). Entries this server never issued name none.
+ */
+bool scim_resource_etag_list_matches(const char *header, int64_t version);
+
+/*
  * Formats ms since the epoch as RFC 3339 UTC with milliseconds ("2026-01-15T12:00:00.000Z") into
  * buf and returns buf; a buffer too small for the whole text receives an empty string.
  */

@@ -662,6 +662,68 @@ static void test_e2e_if_none_match_304(void **state)
     scim_free(path);
 }
 
+/* ETag lists (RFC 9110 §13.1.1-2) in If-Match and If-None-Match, and If-None-Match on writes:
+ * a write whose If-None-Match names the current version (or is "*") is a 412 and changes
+ * nothing. */
+static void test_e2e_conditional_lists_and_if_none_match_writes(void **state)
+{
+    (void)state;
+    struct user u;
+    create("etag-lists@example.com", NULL, &u);
+    char *path = scim_asprintf("/scim/v2/Users/%s", u.id);
+    char *inm_list = scim_asprintf("If-None-Match: W/\"987\", %s", u.etag);
+    const char *const inm_h[] = {inm_list, NULL};
+    struct e2e_resp *r =
+        e2e_http(srv, &(struct e2e_req){.path = path, .token = srv->token, .headers = inm_h});
+    assert_status(r, 304);
+    e2e_resp_free(r);
+
+    /* If-None-Match naming the current version refuses PUT, PATCH and DELETE. */
+    r = patch(u.id, "[{\"op\":\"add\",\"path\":\"title\",\"value\":\"T\"}]", inm_h);
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+    const char *const star_h[] = {"If-None-Match: *", NULL};
+    r = put(u.id,
+            "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+            "\"userName\":\"etag-lists@example.com\",\"title\":\"T\"}",
+            star_h);
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+    r = e2e_http(srv,
+                 &(struct e2e_req){
+                     .method = "DELETE", .path = path, .token = srv->token, .headers = star_h});
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+    r = e2e_http(srv, &(struct e2e_req){.path = path, .token = srv->token});
+    assert_status(r, 200);
+    assert_json_absent(r, "title");
+    assert_header(r, "ETag", u.etag);
+    e2e_resp_free(r);
+
+    /* An If-None-Match of another version lets the write through. */
+    const char *const other_h[] = {"If-None-Match: W/\"987\"", NULL};
+    r = patch(u.id, "[{\"op\":\"add\",\"path\":\"title\",\"value\":\"T\"}]", other_h);
+    assert_status(r, 200);
+    char *current = scim_strdup(e2e_header(r, "ETag"));
+    e2e_resp_free(r);
+
+    /* If-Match with a list that holds the current version among others. */
+    char *im_list = scim_asprintf("If-Match: %s, %s", u.etag, current);
+    const char *const im_h[] = {im_list, NULL};
+    r = patch(u.id, "[{\"op\":\"add\",\"path\":\"nickName\",\"value\":\"N\"}]", im_h);
+    assert_status(r, 200);
+    assert_json_str(r, "nickName", "N");
+    e2e_resp_free(r);
+    /* The same list is now stale (neither version is current). */
+    r = patch(u.id, "[{\"op\":\"add\",\"path\":\"nickName\",\"value\":\"M\"}]", im_h);
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+    scim_free(im_list);
+    scim_free(current);
+    scim_free(inm_list);
+    scim_free(path);
+}
+
 /* ---- Concurrency ---- */
 
 #define APPENDS_PER_WRITER 20
@@ -785,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_e2e_patch_atomic),
         cmocka_unit_test(test_e2e_if_match_put_patch_delete),
         cmocka_unit_test(test_e2e_if_none_match_304),
+        cmocka_unit_test(test_e2e_conditional_lists_and_if_none_match_writes),
         cmocka_unit_test(test_e2e_patch_concurrent_if_match_no_lost_update),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

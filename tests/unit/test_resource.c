@@ -973,6 +973,21 @@ static void test_resource_etag_parse(void **state)
     assert_int_equal(scim_resource_etag_parse(NULL), -1);
 }
 
+static void test_resource_etag_list_matches(void **state)
+{
+    (void)state;
+    assert_true(scim_resource_etag_list_matches("W/\"3\"", 3));
+    assert_true(scim_resource_etag_list_matches("*", 7));
+    assert_true(scim_resource_etag_list_matches("W/\"1\", W/\"2\"", 2));
+    assert_true(scim_resource_etag_list_matches("W/\"77\",\"1\"", 1));
+    assert_true(scim_resource_etag_list_matches("garbage, W/\"5\"", 5));
+    assert_false(scim_resource_etag_list_matches("W/\"1\", W/\"2\"", 3));
+    assert_false(scim_resource_etag_list_matches("", 1));
+    assert_false(scim_resource_etag_list_matches(",,", 1));
+    assert_false(scim_resource_etag_list_matches("\"0\"", 0));
+    assert_false(scim_resource_etag_list_matches(NULL, 1));
+}
+
 static void test_resource_time_format(void **state)
 {
     (void)state;
@@ -1056,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_resource_render_empty_document),
         cmocka_unit_test(test_resource_etag_format),
         cmocka_unit_test(test_resource_etag_parse),
+        cmocka_unit_test(test_resource_etag_list_matches),
         cmocka_unit_test(test_resource_time_format),
         cmocka_unit_test(test_resource_time_now),
         cmocka_unit_test(test_resource_clear),
