@@ -8,6 +8,7 @@
 #include "server.h"
 
 #include "audit.h"
+#include "deadline.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -36,6 +37,7 @@ struct scimd_server {
     uint16_t port;
     atomic_int in_flight; /* requests between dispatch and completion */
     atomic_bool stopping; /* set by scimd_server_stop: new requests are refused with 503 */
+    struct scimd_deadlines *deadlines; /* the slow-client watchdog (deadline.c) */
 };
 
 static int64_t now_us(void)
@@ -294,6 +296,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->start_us = now_us();
         new_request_id(req->request_id, sizeof(req->request_id));
         *con_cls = req;
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        scimd_deadlines_headers_in(srv->deadlines, info ? info->socket_context : NULL);
         if (atomic_load(&srv->stopping)) {
             /* Draining: a request that arrives on a kept-alive connection is not started. */
             struct scim_err err;
@@ -319,6 +324,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (now_us() - req->start_us > srv->ctx->cfg->request_timeout * 1000000) {
+            /* A body trickling in past the deadline: libmicrohttpd cannot answer in the middle
+             * of a body, so the connection is closed; the access log records a 408. */
+            req->status = 408;
+            scim_log(SCIM_LOG_WARN,
+                     "http: closed a connection whose request body took over %lld s "
+                     "(--request-timeout) request_id=%s",
+                     (long long)srv->ctx->cfg->request_timeout, req->request_id);
+            return MHD_NO;
+        }
         if (req->body_too_large || req->body_len + n > (size_t)srv->ctx->cfg->max_body_bytes) {
             req->body_too_large = true;
             return MHD_YES; /* Keep reading and discard; answer 413 at the end. */
@@ -348,9 +363,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     struct scimd_server *srv = cls;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    scimd_deadlines_request_done(srv->deadlines, info ? info->socket_context : NULL);
     struct scim_request *req = *con_cls;
     if (!req)
         return;
@@ -363,6 +380,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     if (counted)
         atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* libmicrohttpd's connection notification: the slow-client watchdog tracks each connection. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct scimd_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        scimd_deadlines_closed(srv->deadlines, socket_context);
+        return;
+    }
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info)
+        scimd_deadlines_opened(srv->deadlines, info->connect_fd, socket_context);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -398,6 +430,11 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
         rc = scim_err_set(err, 400, NULL, "--listen host must be an IPv4 address, got '%s'", host);
         goto out;
     }
+    srv->deadlines = scimd_deadlines_start(ctx->cfg->request_timeout);
+    if (!srv->deadlines) {
+        rc = scim_err_set(err, 500, NULL, "cannot start the request-deadline thread");
+        goto out;
+    }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads =
         ctx->cfg->threads > 0 ? (unsigned)ctx->cfg->threads : (unsigned)(cpus > 0 ? cpus : 2);
@@ -405,7 +442,8 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0, NULL, NULL, on_request,
         srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg->connection_timeout,
+        on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg->connection_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->cfg->max_connections,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!srv->mhd) {
@@ -421,6 +459,8 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
     *out = srv;
     srv = NULL;
 out:
+    if (srv)
+        scimd_deadlines_stop(srv->deadlines);
     scim_free(srv);
     return rc;
 }
@@ -442,5 +482,6 @@ void scimd_server_stop(struct scimd_server *srv, int grace_ms)
         waited += 10;
     }
     MHD_stop_daemon(srv->mhd);
+    scimd_deadlines_stop(srv->deadlines);
     scim_free(srv);
 }

@@ -57,7 +57,10 @@ static const struct option_def options[] = {
     INT_OPT("patch-max-operations", patch_max_operations, "1000", 1, 100000,
             "SCIMD_PATCH_MAX_OPERATIONS", "most Operations accepted in one PATCH request"),
     INT_OPT("connection-timeout", connection_timeout, "30", 1, 3600, "SCIMD_CONNECTION_TIMEOUT",
-            "seconds an idle or slow connection is kept"),
+            "seconds a connection may stay silent before it is closed"),
+    INT_OPT("request-timeout", request_timeout, "30", 1, 3600, "SCIMD_REQUEST_TIMEOUT",
+            "seconds a client has to send a request's headers, and again its body; a slower "
+            "one's connection is closed"),
     INT_OPT("max-connections", max_connections, "1024", 1, 65536, "SCIMD_MAX_CONNECTIONS",
             "most concurrent client connections"),
     INT_OPT("audit-reads", audit_reads, "1", 0, 1, "SCIMD_AUDIT_READS",

@@ -28,6 +28,7 @@ struct scim_config {
     int64_t filter_max_depth;
     int64_t patch_max_operations;
     int64_t connection_timeout; /* seconds a connection may stay idle */
+    int64_t request_timeout;    /* seconds to send a request's headers, and its body */
     int64_t max_connections;
     int64_t audit_reads;                  /* 1: successful reads are audited too */
     int64_t audit_retention_days;         /* audit rows older than this are pruned; 0 = never */

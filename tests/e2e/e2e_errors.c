@@ -3,20 +3,25 @@
  * deeply nested and non-UTF-8 bodies, wrong content types, schema violations, unknown endpoints
  * and methods, and lying Content-Length headers; and that a failed request changes nothing.
  * Raw sockets are used where libcurl would normalise the request (Content-Length, early answers).
- * The server runs with --connection-timeout 2.
+ * The server runs with --connection-timeout 2 and --request-timeout 3.
  */
 #include "harness.h"
 
 #include "json.h"
 #include "mem.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -28,7 +33,7 @@ static int group_setup(void **state)
 {
     (void)state;
     /* A short idle timeout lets the server drop the client that promises bytes it never sends. */
-    static const char *const args[] = {"--connection-timeout", "2", NULL};
+    static const char *const args[] = {"--connection-timeout", "2", "--request-timeout", "3", NULL};
     return e2e_setup(args, &srv);
 }
 
@@ -86,6 +91,105 @@ static char *raw_head(const char *extra_headers)
                          "Authorization: Bearer %s\r\nContent-Type: application/scim+json\r\n"
                          "Connection: close\r\n%s\r\n",
                          (unsigned)srv->port, srv->token, extra_headers);
+}
+
+/* ---- slow clients (--request-timeout) ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int connect_raw(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(srv->port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    struct timeval tv = {.tv_sec = 0, .tv_usec = 500000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+/*
+ * Sends head at once, then one piece of drip every 500 ms (never idle for the 2 s connection
+ * timeout), reading whatever the server answers into out (size bytes), until the server closes
+ * the connection or 12 s pass. Returns the milliseconds until the close, or -1 if none came.
+ */
+static int64_t drip(const char *head, const char *drip_piece, char *out, size_t size)
+{
+    int fd = connect_raw();
+    int64_t start = mono_ms(), closed_after = -1;
+    size_t got = 0;
+    out[0] = '\0';
+    assert_true(send(fd, head, strlen(head), MSG_NOSIGNAL) == (ssize_t)strlen(head));
+    while (mono_ms() - start < 12000) {
+        ssize_t n = recv(fd, out + got, size - 1 - got, 0);
+        if (n > 0) {
+            got += (size_t)n;
+            out[got] = '\0';
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            closed_after = mono_ms() - start;
+            break;
+        }
+        if (send(fd, drip_piece, strlen(drip_piece), MSG_NOSIGNAL) < 0) {
+            closed_after = mono_ms() - start;
+            break;
+        }
+    }
+    close(fd);
+    return closed_after;
+}
+
+/* A client that sends a header line every half second never completes its request: the
+ * connection is closed once the 3 s request deadline passes, and others are served meanwhile. */
+static void test_e2e_slow_headers_are_cut(void **state)
+{
+    (void)state;
+    char head[128], out[4096];
+    snprintf(head, sizeof(head), "GET /scim/v2/Users HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n",
+             (unsigned)srv->port);
+    int64_t closed_after = drip(head, "X-Slow: a\r\n", out, sizeof(out));
+    assert_true(closed_after >= 2500);
+    assert_true(closed_after <= 6500);
+    assert_string_equal(out, "");
+    assert_alive();
+    char *log = e2e_server_read_log(srv);
+    assert_non_null(strstr(log, "no complete request headers within 3 s"));
+    scim_free(log);
+}
+
+/* A body trickling in a byte every half second: the connection is closed once the deadline
+ * passes (libmicrohttpd cannot answer in the middle of a body), nothing is created, and the
+ * access log records a 408. */
+static void test_e2e_slow_body_is_cut(void **state)
+{
+    (void)state;
+    char *body = scim_asprintf("{\"schemas\":[\"%s\"],\"userName\":\"slow-body@example.com\"}",
+                               E2E_USER_SCHEMA);
+    char *extra = scim_asprintf("Content-Length: %zu\r\n", strlen(body) + 100);
+    char *head = raw_head(extra);
+    char *head_and_body = scim_asprintf("%s%s", head, body);
+    char out[4096];
+    int64_t closed_after = drip(head_and_body, " ", out, sizeof(out));
+    scim_free(head_and_body);
+    scim_free(head);
+    scim_free(extra);
+    scim_free(body);
+    assert_true(closed_after >= 2500);
+    assert_true(closed_after <= 6500);
+    assert_string_equal(out, "");
+    char *log = e2e_server_read_log(srv);
+    assert_non_null(strstr(log, "request body took over 3 s"));
+    assert_non_null(strstr(log, "status=408"));
+    scim_free(log);
+    assert_no_user("slow-body@example.com");
+    assert_alive();
 }
 
 static void test_e2e_invalid_json_400(void **state)
@@ -552,6 +656,8 @@ int main(void)
         cmocka_unit_test(test_e2e_wrong_method_405_with_allow),
         cmocka_unit_test(test_e2e_short_content_length_400),
         cmocka_unit_test(test_e2e_long_content_length_creates_nothing),
+        cmocka_unit_test(test_e2e_slow_headers_are_cut),
+        cmocka_unit_test(test_e2e_slow_body_is_cut),
         cmocka_unit_test(test_e2e_failed_create_changes_nothing),
         cmocka_unit_test(test_e2e_failed_patch_changes_nothing),
         cmocka_unit_test(test_e2e_bad_projection_on_write_changes_nothing),
