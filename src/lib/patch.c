@@ -25,6 +25,8 @@
  *   alike it sets the matching elements, or creates the element the filter describes.
  * - An added element that is a subset of an existing element (or equal to it) is not appended
  *   again, so re-adding a member or an e-mail does not change the document.
+ * - remove with a filter that matches no member of a Group changes nothing (IdPs retry
+ *   removals); on other attributes it answers noTarget as RFC 7644 §3.5.2.2 says.
  * - remove with "attr[filter]" on a singular complex attribute removes it when its value matches
  *   (Entra ID removes a manager with "manager[value eq \"id\"]"); noTarget otherwise.
  * dialect.c names each of these in the request's report when it occurs.
@@ -625,7 +627,10 @@ static int do_remove(struct ctx *c, const struct scim_path *p, const json_t *val
                 json_array_remove(cur, i);
             }
         }
-        if (hits == 0 && strict)
+        /* A Group's members are the exception: IdPs retry removals, so removing a member that
+         * is not there changes nothing, whatever the filter (as removal by value and the
+         * indexed removal of members[value eq "id"] in h_groups.c do). */
+        if (hits == 0 && strict && strcasecmp(p->attr->name, "members") != 0)
             rc = fail(c, SCIM_TYPE_NO_TARGET, "No value of \"%s\" matches the filter.",
                       path_name(p, name, sizeof(name)));
         goto out;

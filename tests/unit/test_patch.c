@@ -551,6 +551,12 @@ static const struct patch_case group_cases[] = {
        OPS("{'op':'remove','path':'members[value eq \\'u-2\\']'}"),
        "{'schemas':['" GROUP_CORE
        "'],'displayName':'Tour','members':[{'value':'u-1','type':'User'}]}"),
+    /* Removing members that are not there changes nothing, whatever the filter (IdPs retry). */
+    OK("members_remove_absent_by_filter_unchanged", GROUP,
+       OPS("{'op':'remove','path':'members[value eq \\'absent\\' and type eq \\'User\\']'},"
+           "{'op':'remove','path':'members[display eq \\'absent\\']'},"
+           "{'op':'remove','path':'members[type eq \\'Group\\']'}"),
+       GROUP),
     ERR("members_value_immutable", GROUP,
         OPS("{'op':'replace','path':'members[value eq \\'u-1\\'].value','value':'u-9'}"), 400,
         SCIM_TYPE_MUTABILITY),
