@@ -476,7 +476,9 @@ void scim_audit_log_submit(struct scim_audit_log *log, const struct scim_audit_e
         log->first_queued_ms = monotonic_ms();
     log->count++;
     log->queued_seq++;
-    if (log->count == EAGER_ROWS)
+    /* The first row wakes the writer, which then sleeps until it is due (LINGER_MS); the
+     * EAGER_ROWS-th wakes it to write at once. */
+    if (log->count == 1 || log->count == EAGER_ROWS)
         pthread_cond_signal(&log->work);
     pthread_mutex_unlock(&log->lock);
 }

@@ -444,8 +444,7 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->cfg->max_connections,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->cfg->max_connections, MHD_OPTION_END);
     if (!srv->mhd) {
         rc = scim_err_set(err, 500, NULL, "cannot listen on %s (address in use or not allowed)",
                           ctx->cfg->listen);

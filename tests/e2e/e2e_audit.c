@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #define PASSWORD "Sup3r-Secret-Pa55!"
@@ -296,6 +298,47 @@ static void test_e2e_audit_reads_and_failed_requests(void **state)
 }
 
 /* The admin API is audited too, as admin-key:<tokenId>. */
+/* True when scimctl (another process, reading the database) sees a row with request_id. */
+static bool scimctl_sees(const char *request_id)
+{
+    char *out = NULL;
+    bool seen = false;
+    if (e2e_scimctl(srv, &out, "audit", "search", "--actor", "anonymous", "--json", NULL) == 0) {
+        json_t *page = json_loads(out, 0, NULL);
+        size_t i;
+        json_t *e;
+        json_array_foreach (json_object_get(page, "entries"), i, e) {
+            if (strcmp(field(e, "request_id"), request_id) == 0)
+                seen = true;
+        }
+        json_decref(page);
+    }
+    scim_free(out);
+    return seen;
+}
+
+/* The row of a failed request reaches the database on its own within moments (the writer's
+ * linger), without 1,024 rows gathering or an audit search flushing the queue; a kill -9 then
+ * cannot lose it. */
+static void test_e2e_audit_lone_row_is_written_promptly(void **state)
+{
+    (void)state;
+    char unknown[64];
+    snprintf(unknown, sizeof(unknown), "scim_%s", "YYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYYY");
+    struct e2e_resp *r = e2e_get(srv, unknown, "/scim/v2/Users");
+    assert_scim_error(r, 401, NULL);
+    char *rid = scim_strdup(e2e_header(r, "X-Request-Id"));
+    e2e_resp_free(r);
+    bool seen = false;
+    for (int tries = 0; tries < 20 && !seen; tries++) {
+        seen = scimctl_sees(rid);
+        if (!seen)
+            usleep(100000);
+    }
+    assert_true(seen);
+    scim_free(rid);
+}
+
 static void test_e2e_audit_admin_operations(void **state)
 {
     (void)state;
@@ -619,6 +662,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_audit_writes_have_actor_diff_and_request_id),
         cmocka_unit_test(test_e2e_audit_reads_and_failed_requests),
+        cmocka_unit_test(test_e2e_audit_lone_row_is_written_promptly),
         cmocka_unit_test(test_e2e_audit_admin_operations),
         cmocka_unit_test(test_e2e_audit_database_holds_no_secrets),
         cmocka_unit_test(test_e2e_audit_insert_failure_fails_the_write),

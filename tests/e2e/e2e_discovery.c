@@ -321,6 +321,22 @@ static void test_e2e_head_is_get_without_body(void **state)
     e2e_resp_free(created);
 }
 
+/* A second scimd on a port already in use fails to start instead of sharing the port (and
+ * splitting the IdPs' requests between two databases). */
+static void test_e2e_second_server_on_same_port_fails(void **state)
+{
+    (void)state;
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)srv->port);
+    const char *const args[] = {"--listen", listen, NULL};
+    struct e2e_server *second = NULL;
+    assert_int_equal(e2e_server_start(args, &second), -1);
+    assert_null(second);
+    struct e2e_resp *r = e2e_get(srv, NULL, "/healthz");
+    assert_int_equal(r->status, 200);
+    e2e_resp_free(r);
+}
+
 static void test_e2e_healthz_without_token(void **state)
 {
     (void)state;
@@ -359,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_e2e_me_and_bulk_are_501),
         cmocka_unit_test(test_e2e_discovery_refuses_filters),
         cmocka_unit_test(test_e2e_head_is_get_without_body),
+        cmocka_unit_test(test_e2e_second_server_on_same_port_fails),
         cmocka_unit_test(test_e2e_healthz_without_token),
         cmocka_unit_test(test_e2e_discovery_without_token_is_401),
     };
