@@ -228,6 +228,19 @@ static enum MHD_Result send_response(struct scim_request *req)
     return ret;
 }
 
+/* Copies text for the inside of a quoted log field: '"' and '\\' escaped with a backslash (a
+ * client's path cannot close the field and append forged ones), cut short to fit size. */
+static void quote_for_log(const char *text, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n + 3 < size; p++) {
+        if (*p == '"' || *p == '\\')
+            out[n++] = '\\';
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+}
+
 /* One line per request. When IdP dialect rules rewrote or accepted a non-standard body, the line
  * ends with " dialect=<rule>,<rule>" (names from dialect.h) so an operator sees what was sent. */
 static void access_log(const struct scim_request *req)
@@ -238,10 +251,12 @@ static void access_log(const struct scim_request *req)
         us = 0;
     char dialect[SCIM_DIALECT_REPORT_BUF];
     scim_dialect_report_join(&req->dialect, dialect, sizeof(dialect));
+    char path[512];
+    quote_for_log(req->path ? req->path : "-", path, sizeof(path));
     scim_log(SCIM_LOG_INFO,
              "request_id=%s method=%s path=\"%s\" status=%d tenant=%s token=%s "
              "latency_ms=%lld.%03lld%s%s",
-             req->request_id, req->method, req->path ? req->path : "-", req->status,
+             req->request_id, req->method, path, req->status,
              req->auth.ok ? req->auth.tenant.name : "-", req->auth.ok ? req->auth.token_id : "-",
              us / 1000, us % 1000, dialect[0] ? " dialect=" : "", dialect);
 }

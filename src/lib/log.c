@@ -54,6 +54,13 @@ void scim_log(enum scim_log_level level, const char *fmt, ...)
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof(line) - 2)
         len = sizeof(line) - 2;
+    /* One message, one line: a control character from a client (a path, a header) cannot start
+     * a forged line or move the terminal's cursor. */
+    for (size_t i = (size_t)n; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c < 0x20 || c == 0x7f)
+            line[i] = '?';
+    }
     line[len++] = '\n';
     ssize_t written = write(STDERR_FILENO, line, len);
     (void)written; /* nowhere left to report a failed log write */

@@ -1,6 +1,7 @@
 /*
  * log — levelled one-line logging to stderr, with the request id of the current thread when one
- * is set. Owns: the log format and level. Must not: print tokens or passwords (callers pass none).
+ * is set; control characters in a message are written as '?', so a message is always one line.
+ * Owns: the log format and level. Must not: print tokens or passwords (callers pass none).
  */
 #ifndef SCIM_LOG_H
 #define SCIM_LOG_H

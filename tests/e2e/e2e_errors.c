@@ -192,6 +192,31 @@ static void test_e2e_slow_body_is_cut(void **state)
     assert_alive();
 }
 
+/* A path with a newline and a quote cannot forge a log line or a field: the access line of the
+ * request stays one line with the path's quote escaped. */
+static void test_e2e_log_lines_cannot_be_forged(void **state)
+{
+    (void)state;
+    struct e2e_resp *r = e2e_get(srv, NULL, "%s",
+                                 "/nothing%0A2026-01-01T00:00:00.000Z%20level=info%20forged=1"
+                                 "%22%20status=204");
+    assert_int_equal(r->status, 404);
+    char *rid = scim_strdup(e2e_header(r, "X-Request-Id"));
+    e2e_resp_free(r);
+    char *log = e2e_server_read_log(srv);
+    assert_null(strstr(log, "\n2026-01-01T00:00:00.000Z"));
+    const char *line = strstr(log, rid);
+    assert_non_null(line);
+    const char *end = strchr(line, '\n');
+    assert_non_null(end);
+    char *own = scim_strndup(line, (size_t)(end - line));
+    assert_non_null(strstr(own, "path=\"/nothing?2026-01-01T00:00:00.000Z level=info forged=1\\\" "
+                                "status=204\" status=404"));
+    scim_free(own);
+    scim_free(log);
+    scim_free(rid);
+}
+
 static void test_e2e_invalid_json_400(void **state)
 {
     (void)state;
@@ -656,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_e2e_wrong_method_405_with_allow),
         cmocka_unit_test(test_e2e_short_content_length_400),
         cmocka_unit_test(test_e2e_long_content_length_creates_nothing),
+        cmocka_unit_test(test_e2e_log_lines_cannot_be_forged),
         cmocka_unit_test(test_e2e_slow_headers_are_cut),
         cmocka_unit_test(test_e2e_slow_body_is_cut),
         cmocka_unit_test(test_e2e_failed_create_changes_nothing),
