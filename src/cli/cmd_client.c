@@ -35,7 +35,7 @@ int scimctl_client_create(struct scimctl *ctl, int argc, char **argv)
     const char *description = scimctl_flag(argc, argv, "description", NULL);
     bool json = scimctl_switch(argc, argv, "json");
     if (!tenant_name)
-        tenant_name = "default";
+        return scimctl_fail(2, "--tenant is required: the tenant whose roster the client reaches");
     if (!description || !description[0])
         return scimctl_fail(2, "--description is required (say which IdP will use the client)");
     if (strlen(description) > 255)

@@ -25,7 +25,7 @@ int scimctl_token_create(struct scimctl *ctl, int argc, char **argv)
     const char *days_text = scimctl_flag(argc, argv, "expires-in-days", NULL);
     bool quiet = scimctl_switch(argc, argv, "quiet");
     if (!tenant_name)
-        tenant_name = "default";
+        return scimctl_fail(2, "--tenant is required: the tenant whose roster the token reaches");
     if (!description || !description[0])
         return scimctl_fail(2, "--description is required (say which IdP will use the token)");
     if (strlen(description) > 255)

@@ -13,7 +13,7 @@
 
 static const struct scimctl_command commands[] = {
     {"tenant", "create", scimctl_tenant_create, "tenant create NAME"},
-    {"tenant", "list", scimctl_tenant_list, "tenant list"},
+    {"tenant", "list", scimctl_tenant_list, "tenant list [--json]"},
     {"tenant", "set", scimctl_tenant_set,
      "tenant set NAME default_role=ROLE|unknown_members=reject|skip..."},
     {"role-map", "set", scimctl_rolemap_set,
@@ -22,7 +22,7 @@ static const struct scimctl_command commands[] = {
     {"role-map", "remove", scimctl_rolemap_remove, "role-map remove [--tenant T] --group G"},
     {"token", "create", scimctl_token_create,
      "token create --tenant T --description D --expires-in-days N [--scope S]... [--quiet]"},
-    {"token", "list", scimctl_token_list, "token list [--tenant T]"},
+    {"token", "list", scimctl_token_list, "token list [--tenant T] [--json]"},
     {"token", "revoke", scimctl_token_revoke, "token revoke ID"},
     {"client", "create", scimctl_client_create,
      "client create --tenant T --description D [--scope S]... [--json]"},
@@ -109,6 +109,73 @@ int scimctl_fail(int status, const char *fmt, ...)
     return status;
 }
 
+/*
+ * How the usage text of a command spells option name (len bytes, without dashes): 0 when it
+ * does not, else 1 for a switch ("[--quiet]"), 2 for an option with a value ("--tenant T"),
+ * 3 for one with a value that may be repeated ("[--scope S]...", anywhere). The usage line is the
+ * one description of a command's options, so --help and this check cannot disagree.
+ */
+static int usage_option(const char *usage, const char *name, size_t len)
+{
+    int kind = 0;
+    for (const char *p = strchr(usage, '-'); p; p = strchr(p + 1, '-')) {
+        if (p > usage && p[-1] != ' ' && p[-1] != '[')
+            continue;
+        const char *opt = p + (p[1] == '-' ? 2 : 1);
+        size_t opt_len = strcspn(opt, " ]");
+        if (opt_len != len || strncmp(opt, name, len) != 0)
+            continue;
+        const char *next = opt + opt_len;
+        next += strspn(next, "] ");
+        int this_kind = 1;
+        if (*next >= 'A' && *next <= 'Z') {
+            size_t placeholder = strcspn(next, " ]");
+            this_kind = strncmp(next + placeholder, "]...", 4) == 0 ? 3 : 2;
+        }
+        if (this_kind > kind)
+            kind = this_kind;
+    }
+    return kind;
+}
+
+/*
+ * Checks the options after the command name against its usage line: an unknown option, one
+ * without its value, or a single-valued one given twice is a usage error (exit status 2), so a
+ * typo such as --tennant is never silently ignored. Returns 0, 2, or -1 after printing the
+ * usage for --help.
+ */
+static int check_options(const struct scimctl_command *cmd, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0')
+            continue; /* a positional argument */
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("usage: scimctl %s\n", cmd->usage);
+            return -1;
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        size_t len = strcspn(name, "=");
+        int kind =
+            len == 8 && strncmp(name, "database", 8) == 0 ? 2 : usage_option(cmd->usage, name, len);
+        if (kind == 0)
+            return scimctl_fail(2, "unknown option %.*s for '%s %s' (usage: scimctl %s)",
+                                (int)(name - a + len), a, cmd->group, cmd->name, cmd->usage);
+        if (kind >= 2 && name[len] != '=' && ++i >= argc)
+            return scimctl_fail(2, "option %s needs a value (usage: scimctl %s)", a, cmd->usage);
+        if (kind == 2) {
+            for (int j = 1; j < i - (name[len] == '=' ? 0 : 1); j++) {
+                const char *b = argv[j];
+                const char *other = b + (b[0] == '-' && b[1] == '-' ? 2 : 1);
+                if (b[0] == '-' && strncmp(other, name, len) == 0 &&
+                    (other[len] == '\0' || other[len] == '='))
+                    return scimctl_fail(2, "option %.*s is given twice", (int)(name - a + len), a);
+            }
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int status = 2;
@@ -159,6 +226,13 @@ int main(int argc, char **argv)
         usage(stderr);
         goto out;
     }
+    status = check_options(cmd, argc - first - 1, argv + first + 1);
+    if (status != 0) {
+        if (status < 0)
+            status = 0;
+        goto out;
+    }
+    status = 2;
     /* A subcommand may also take --database after its name. */
     const char *db = scimctl_flag(argc - first - 1, argv + first + 1, "database", NULL);
     if (db) {

@@ -114,6 +114,51 @@ static void test_e2e_cli_unknown_tenant_and_scope(void **state)
     scim_free(log);
 }
 
+/* Asserts that scimctl args... exits 2 without output and says needle on stderr. */
+#define expect_usage_error(needle, ...)                                                            \
+    do {                                                                                           \
+        char *out_ = NULL;                                                                         \
+        assert_int_equal(e2e_scimctl(srv, &out_, __VA_ARGS__, NULL), 2);                           \
+        assert_true(out_ == NULL || out_[0] == '\0');                                              \
+        char *log_ = scimctl_log();                                                                \
+        if (!strstr(log_, needle))                                                                 \
+            fail_msg("scimctl's error does not say '%s':\n%s", needle, log_);                      \
+        scim_free(log_);                                                                           \
+        scim_free(out_);                                                                           \
+    } while (0)
+
+/* A mistyped or missing option never mints a token for another tenant: unknown options, a
+ * missing --tenant, a value-less option and a repeated single one are usage errors (exit 2,
+ * nothing printed on stdout); --help after a command prints its usage and changes nothing. */
+static void test_e2e_cli_rejects_unknown_and_missing_options(void **state)
+{
+    (void)state;
+    expect_usage_error("unknown option --tennant", "token", "create", "--tennant", "e2e",
+                       "--description", "typo", "--expires-in-days", "5", "--quiet");
+    expect_usage_error("--tenant is required", "token", "create", "--description", "no tenant",
+                       "--expires-in-days", "5", "--quiet");
+    expect_usage_error("unknown option --scopes", "token", "create", "--tenant", "e2e",
+                       "--description", "typo", "--expires-in-days", "5", "--scopes", "admin");
+    expect_usage_error("given twice", "token", "create", "--tenant", "e2e", "--description", "x",
+                       "--expires-in-days", "5", "--expires-in-days", "400");
+    expect_usage_error("needs a value", "token", "create", "--tenant", "e2e", "--description", "x",
+                       "--expires-in-days");
+    expect_usage_error("unknown option --bogus", "token", "list", "--bogus");
+    expect_usage_error("--tenant is required", "client", "create", "--description", "x");
+    char *out = NULL;
+    assert_int_equal(e2e_scimctl(srv, &out, "token", "create", "--tenant", "e2e", "--description",
+                                 "help asked", "--expires-in-days", "5", "--help", NULL),
+                     0);
+    assert_non_null(strstr(out, "usage: scimctl token create"));
+    scim_free(out);
+    out = NULL;
+    assert_int_equal(e2e_scimctl(srv, &out, "token", "list", NULL), 0);
+    assert_null(strstr(out, "help asked"));
+    assert_null(strstr(out, "typo"));
+    assert_null(strstr(out, "no tenant"));
+    scim_free(out);
+}
+
 static void test_e2e_cli_tenants_create_list_duplicate(void **state)
 {
     (void)state;
@@ -175,6 +220,7 @@ int main(void)
         cmocka_unit_test(test_e2e_cli_expires_in_days_bounds),
         cmocka_unit_test(test_e2e_cli_quiet_prints_only_a_working_token),
         cmocka_unit_test(test_e2e_cli_unknown_tenant_and_scope),
+        cmocka_unit_test(test_e2e_cli_rejects_unknown_and_missing_options),
         cmocka_unit_test(test_e2e_cli_tenants_create_list_duplicate),
         cmocka_unit_test(test_e2e_cli_token_list_and_revoke),
         cmocka_unit_test(test_e2e_cli_reads_scimd_database_env),
