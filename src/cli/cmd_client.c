@@ -38,8 +38,9 @@ int scimctl_client_create(struct scimctl *ctl, int argc, char **argv)
         return scimctl_fail(2, "--tenant is required: the tenant whose roster the client reaches");
     if (!description || !description[0])
         return scimctl_fail(2, "--description is required (say which IdP will use the client)");
-    if (strlen(description) > 255)
-        return scimctl_fail(2, "--description is at most 255 characters");
+    const char *problem = scim_token_description_problem(description);
+    if (problem)
+        return scimctl_fail(2, "--description %s", problem);
     char scopes[128];
     int scope_status = scimctl_scopes(argc, argv, scopes, sizeof(scopes));
     if (scope_status != 0)

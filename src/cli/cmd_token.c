@@ -28,8 +28,9 @@ int scimctl_token_create(struct scimctl *ctl, int argc, char **argv)
         return scimctl_fail(2, "--tenant is required: the tenant whose roster the token reaches");
     if (!description || !description[0])
         return scimctl_fail(2, "--description is required (say which IdP will use the token)");
-    if (strlen(description) > 255)
-        return scimctl_fail(2, "--description is at most 255 characters");
+    const char *problem = scim_token_description_problem(description);
+    if (problem)
+        return scimctl_fail(2, "--description %s", problem);
     if (!days_text)
         return scimctl_fail(2, "--expires-in-days is required: an integer from 1 to 365");
     char *end = NULL;

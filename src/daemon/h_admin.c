@@ -24,7 +24,6 @@
 #include <string.h>
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
-#define DESCRIPTION_MAX 255
 #define MAX_DAYS 365
 #define AUDIT_DEFAULT_LIMIT 100
 
@@ -55,7 +54,7 @@ static json_t *scopes_array(const char *text)
     return out;
 }
 
-/* Reads "description" (required, 1..255 bytes). */
+/* Reads "description" (required; scim_token_description_problem says what is acceptable). */
 static int body_description(const json_t *body, const char **out, struct scim_err *err)
 {
     const json_t *v = json_object_get(body, "description");
@@ -63,10 +62,13 @@ static int body_description(const json_t *body, const char **out, struct scim_er
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                             "\"description\" is required: say which identity provider will use "
                             "the token, e.g. \"Okta SCIM\".");
-    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > DESCRIPTION_MAX)
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                             "\"description\" must be a string of 1 to %d characters.",
-                            DESCRIPTION_MAX);
+                            SCIM_DESCRIPTION_MAX_CHARS);
+    const char *problem = scim_token_description_problem(json_string_value(v));
+    if (problem)
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE, "\"description\" %s.", problem);
     *out = json_string_value(v);
     return 0;
 }

@@ -6,6 +6,8 @@
  */
 #include "token.h"
 
+#include "text.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,4 +149,26 @@ void scim_uuid_v7(char buf[37])
     snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
              b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
+}
+
+const char *scim_token_description_problem(const char *text)
+{
+    size_t len = strlen(text);
+    if (!scim_text_valid_utf8(text, len))
+        return "must be UTF-8 text";
+    size_t chars = 0;
+    bool blank = true;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return "must not hold control characters (tabs, line breaks, escape sequences)";
+        if ((*p & 0xc0) != 0x80)
+            chars++;
+        if (*p != ' ')
+            blank = false;
+    }
+    if (chars == 0 || blank)
+        return "must not be empty: say which identity provider will use it";
+    if (chars > SCIM_DESCRIPTION_MAX_CHARS)
+        return "must be at most 255 characters";
+    return NULL;
 }

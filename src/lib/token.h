@@ -16,6 +16,16 @@
 #define SCIM_TOKEN_ID_MAX 32
 #define SCIM_TOKEN_HASH_BYTES 32
 #define SCIM_PASSWORD_HASH_MAX 128
+/* A token's or an OAuth client's description: 1 to 255 characters (not bytes) of UTF-8. */
+#define SCIM_DESCRIPTION_MAX_CHARS 255
+#define SCIM_DESCRIPTION_BUF (SCIM_DESCRIPTION_MAX_CHARS * 4 + 1)
+
+/*
+ * NULL when text is an acceptable description of a token or OAuth client: valid UTF-8 of 1 to
+ * SCIM_DESCRIPTION_MAX_CHARS characters, not only white space, without control characters (it
+ * is printed on operators' terminals by scimctl). Otherwise what is wrong, as a phrase.
+ */
+const char *scim_token_description_problem(const char *text);
 
 /* What a token may do; stored as a space-separated list of names ("scim admin"). */
 enum scim_scope {

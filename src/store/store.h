@@ -24,6 +24,7 @@
 #include "filter.h"
 #include "path.h"
 #include "resource.h"
+#include "token.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -43,7 +44,7 @@ struct scim_tenant {
 struct scim_token_record {
     char id[48]; /* "tok_" + 22 base64url chars */
     struct scim_tenant tenant;
-    char description[256];
+    char description[SCIM_DESCRIPTION_BUF];
     char scopes[128]; /* space-separated, e.g. "scim" or "admin" */
     char hint[48];    /* display hint: prefix (up to 32 characters), "_…" and the
                          last four characters, "scim_…AbCd" */
@@ -326,7 +327,7 @@ int scim_store_audit_prune(struct scim_store *st, int64_t audit_before_ms, int64
 struct scim_client_record {
     char id[48]; /* "cli_" + 22 base64url chars */
     struct scim_tenant tenant;
-    char description[256];
+    char description[SCIM_DESCRIPTION_BUF];
     char scopes[128]; /* space-separated, as for tokens */
     int64_t created_ms;
     int64_t revoked_ms;                             /* 0 = not revoked */

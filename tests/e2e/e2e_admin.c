@@ -260,6 +260,9 @@ static void test_e2e_admin_create_validation_400(void **state)
         {"{\"expires_in_days\": 30}", "description"},
         {"{\"description\": \"\", \"expires_in_days\": 30}", "description"},
         {"{\"description\": 7, \"expires_in_days\": 30}", "description"},
+        {"{\"description\": \"   \", \"expires_in_days\": 30}", "description"},
+        {"{\"description\": \"Okta\\u001b[2Jfake\\nline\", \"expires_in_days\": 30}",
+         "control characters"},
         {"{\"description\": \"x\", \"expires_in_days\": 30, \"scopes\": []}", "scopes"},
         {"{\"description\": \"x\", \"expires_in_days\": 30, \"scopes\": [\"root\"]}", "scopes"},
         {"{\"description\": \"x\", \"expires_in_days\": 30, \"scopes\": \"scim\"}", "scopes"},
@@ -282,9 +285,19 @@ static void test_e2e_admin_create_validation_400(void **state)
     json_array_foreach (json_object_get(r->json, "tokens"), i, t)
         assert_string_not_equal(json_string_value(json_object_get(t, "description")), "x");
     e2e_resp_free(r);
-    /* The edges are accepted. */
+    /* The edges are accepted; the limit counts characters, not bytes. */
     e2e_resp_free(create_ok("one day", 1));
     e2e_resp_free(create_ok("a year", 365));
+    char accented[2 * 255 + 1] = "";
+    for (int k = 0; k < 255; k++)
+        strcat(accented, "\xc3\xa9");
+    e2e_resp_free(create_ok(accented, 30));
+    char *too_long =
+        scim_asprintf("{\"description\": \"%s\xc3\xa9\", \"expires_in_days\": 30}", accented);
+    r = create_token(admin, too_long);
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+    scim_free(too_long);
 }
 
 /* What each scope may reach; the expected status for each endpoint family. */

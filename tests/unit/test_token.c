@@ -139,6 +139,26 @@ static void test_token_uuid_v7_shape_and_order(void **state)
     assert_true(strcmp(later, a) > 0);
 }
 
+static void test_token_description_rules(void **state)
+{
+    (void)state;
+    assert_null(scim_token_description_problem("Okta SCIM"));
+    assert_null(scim_token_description_problem("Entra ID \xe2\x80\x94 production"));
+    char chars255[2 * 255 + 1] = "";
+    for (int i = 0; i < 255; i++)
+        strcat(chars255, "\xc3\xa9");
+    assert_null(scim_token_description_problem(chars255));
+    char chars256[2 * 256 + 1];
+    snprintf(chars256, sizeof(chars256), "%s\xc3\xa9", chars255);
+    assert_non_null(scim_token_description_problem(chars256));
+    assert_non_null(scim_token_description_problem(""));
+    assert_non_null(scim_token_description_problem("   "));
+    assert_non_null(scim_token_description_problem("line\nbreak"));
+    assert_non_null(scim_token_description_problem("tab\there"));
+    assert_non_null(scim_token_description_problem("\x1b[2J"));
+    assert_non_null(scim_token_description_problem("bad \xff utf-8"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_token_parse_scopes),
         cmocka_unit_test(test_token_password_hash_is_argon2id),
         cmocka_unit_test(test_token_uuid_v7_shape_and_order),
+        cmocka_unit_test(test_token_description_rules),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
