@@ -189,6 +189,14 @@ int main(int argc, char **argv)
         return scimctl_fail(1, "libsodium could not be initialised");
     if (scim_config_load(&ctl.cfg, 1, env_only, stdout, &err) < 0)
         return scimctl_fail(2, "%s", err.detail);
+    /* A token minted with a prefix scimd refuses would fail on its every request. */
+    if (!scim_token_prefix_valid(ctl.cfg.token_prefix)) {
+        status =
+            scimctl_fail(2, "SCIMD_TOKEN_PREFIX must be 1 to 32 letters, digits or '-', got '%s'",
+                         ctl.cfg.token_prefix);
+        scim_config_free(&ctl.cfg);
+        return status;
+    }
 
     /* Global options come before the command group. */
     int first = 1;

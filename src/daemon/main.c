@@ -38,8 +38,15 @@ int main(int argc, char **argv)
         return 2;
     }
     int level = scim_log_level_parse(cfg.log_level);
-    if (level < 0 || !scim_token_prefix_valid(cfg.token_prefix)) {
-        fprintf(stderr, "scimd: invalid --log-level or --token-prefix (see --help)\n");
+    if (level < 0) {
+        fprintf(stderr, "scimd: --log-level must be debug, info, warn or error, got '%s'\n",
+                cfg.log_level);
+        status = 2;
+        goto out;
+    }
+    if (!scim_token_prefix_valid(cfg.token_prefix)) {
+        fprintf(stderr, "scimd: --token-prefix must be 1 to 32 letters, digits or '-', got '%s'\n",
+                cfg.token_prefix);
         status = 2;
         goto out;
     }

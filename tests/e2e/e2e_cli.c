@@ -145,6 +145,11 @@ static void test_e2e_cli_rejects_unknown_and_missing_options(void **state)
                        "--expires-in-days");
     expect_usage_error("unknown option --bogus", "token", "list", "--bogus");
     expect_usage_error("--tenant is required", "client", "create", "--description", "x");
+    /* A prefix scimd would refuse never reaches a token. */
+    setenv("SCIMD_TOKEN_PREFIX", "bad_p", 1);
+    expect_usage_error("SCIMD_TOKEN_PREFIX must be", "token", "create", "--tenant", "e2e",
+                       "--description", "bad prefix", "--expires-in-days", "5");
+    unsetenv("SCIMD_TOKEN_PREFIX");
     char *out = NULL;
     assert_int_equal(e2e_scimctl(srv, &out, "token", "create", "--tenant", "e2e", "--description",
                                  "help asked", "--expires-in-days", "5", "--help", NULL),
