@@ -210,31 +210,16 @@ out:
     return rc;
 }
 
-/* True when every name of the space-separated requested list is in granted (also
- * space-separated). */
-static bool scopes_within(const char *requested, const char *granted)
+/* True when every scope of requested (bits) is among granted (a client's scope string);
+ * scim:read counts as part of scim, so a client may ask for less than it holds (RFC 6749 §3.3). */
+static bool scopes_within(unsigned requested, const char *granted)
 {
-    const char *p = requested;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        size_t n = strcspn(p, " ");
-        if (n == 0)
-            break;
-        bool found = false;
-        const char *g = granted;
-        while (*g && !found) {
-            while (*g == ' ')
-                g++;
-            size_t m = strcspn(g, " ");
-            found = m == n && strncmp(g, p, n) == 0;
-            g += m;
-        }
-        if (!found)
-            return false;
-        p += n;
-    }
-    return true;
+    unsigned granted_bits = 0;
+    if (scim_token_parse_scopes(granted, &granted_bits) < 0)
+        return false;
+    if (granted_bits & SCIM_SCOPE_SCIM)
+        granted_bits |= SCIM_SCOPE_SCIM_READ;
+    return (requested & ~granted_bits) == 0;
 }
 
 /* Verifies client_id/secret against the store; fills *client on success. Returns NULL when the
@@ -332,7 +317,7 @@ int scim_h_oauth_token(struct scim_request *req, struct scim_err *err)
     const char *requested = form_get(&form, "scope");
     if (requested && requested[0] &&
         (scim_token_parse_scopes(requested, &scope_bits) < 0 ||
-         !scopes_within(requested, client.scopes))) {
+         !scopes_within(scope_bits, client.scopes))) {
         rc = oauth_error(req, 400, "invalid_scope",
                          "The requested scope is not one this client was granted.");
         goto out;

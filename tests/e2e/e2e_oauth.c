@@ -254,6 +254,26 @@ static void test_e2e_oauth_request_errors_400(void **state)
     r = token_request(srv, scoped, FORM, NULL);
     assert_oauth_error(r, 400, "invalid_scope");
     e2e_resp_free(r);
+    /* scim:read is part of scim: a client granted scim may ask for read-only access, and the
+     * token it gets reads but cannot write. */
+    char *read_only = scim_asprintf("grant_type=client_credentials&client_id=%s&client_secret=%s&"
+                                    "scope=scim%%3Aread",
+                                    c.id, c.secret);
+    r = token_request(srv, read_only, FORM, NULL);
+    assert_int_equal(r->status, 200);
+    char *bearer = scim_strdup(e2e_str(r->json, "access_token"));
+    e2e_resp_free(r);
+    r = e2e_get(srv, bearer, "/scim/v2/Users?count=1");
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    r = e2e_send(srv, "POST", bearer,
+                 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                 "\"userName\":\"read-only-oauth@example.com\"}",
+                 "%s", "/scim/v2/Users");
+    assert_scim_error(r, 403, NULL);
+    e2e_resp_free(r);
+    scim_free(bearer);
+    scim_free(read_only);
     /* GET is not the token endpoint's method: a SCIM 405 like any other route. */
     r = e2e_get(srv, NULL, "/oauth/token");
     assert_scim_error(r, 405, NULL);
