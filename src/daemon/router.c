@@ -257,11 +257,6 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
     }
     if (req->params[0] && req->route_data)
         snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", req->params[0]);
-    if (req->body_len > 0 && !media_type_ok(req, chosen->flags)) {
-        rc = scim_err_set(err, 415, NULL,
-                          "Content-Type must be application/scim+json or application/json.");
-        goto out;
-    }
     if (chosen->flags & (ROUTE_AUTH | ROUTE_LIMITED)) {
         rc = check_address(req, err);
         if (rc < 0)
@@ -287,6 +282,12 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
         rc = check_scope(req, chosen->flags, err);
         if (rc < 0)
             goto out;
+    }
+    /* After authentication, so that the audit row of a refused body names its token. */
+    if (req->body_len > 0 && !media_type_ok(req, chosen->flags)) {
+        rc = scim_err_set(err, 415, NULL,
+                          "Content-Type must be application/scim+json or application/json.");
+        goto out;
     }
     rc = chosen->handler(req, err);
 out:

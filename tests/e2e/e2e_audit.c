@@ -339,6 +339,29 @@ static void test_e2e_audit_lone_row_is_written_promptly(void **state)
     scim_free(rid);
 }
 
+/* A body of the wrong media type is refused after authentication: its audit row names the
+ * token and the tenant (it was "anonymous" and tenantless). */
+static void test_e2e_audit_refused_media_type_names_the_token(void **state)
+{
+    (void)state;
+    struct e2e_resp *r = e2e_http(srv, &(struct e2e_req){.method = "POST",
+                                                         .path = "/scim/v2/Users",
+                                                         .token = srv->token,
+                                                         .body = "userName=x",
+                                                         .content_type = "text/plain"});
+    assert_scim_error(r, 415, NULL);
+    char *rid = scim_strdup(e2e_header(r, "X-Request-Id"));
+    e2e_resp_free(r);
+    char *actor = scim_asprintf("scim-key:%s", token_id);
+    char *q = scim_asprintf("actor=%s&limit=1", actor);
+    r = audit(q);
+    assert_row(entry(r, 0), actor, "POST", "/scim/v2/Users", NULL, 415, rid);
+    e2e_resp_free(r);
+    scim_free(q);
+    scim_free(actor);
+    scim_free(rid);
+}
+
 static void test_e2e_audit_admin_operations(void **state)
 {
     (void)state;
@@ -663,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_e2e_audit_writes_have_actor_diff_and_request_id),
         cmocka_unit_test(test_e2e_audit_reads_and_failed_requests),
         cmocka_unit_test(test_e2e_audit_lone_row_is_written_promptly),
+        cmocka_unit_test(test_e2e_audit_refused_media_type_names_the_token),
         cmocka_unit_test(test_e2e_audit_admin_operations),
         cmocka_unit_test(test_e2e_audit_database_holds_no_secrets),
         cmocka_unit_test(test_e2e_audit_insert_failure_fails_the_write),
