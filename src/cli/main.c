@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct scimctl_command commands[] = {
     {"tenant", "create", scimctl_tenant_create, "tenant create NAME"},
@@ -246,6 +247,16 @@ int main(int argc, char **argv)
     if (db) {
         scim_free(ctl.cfg.database);
         ctl.cfg.database = scim_strdup(db);
+    }
+    /* Only "tenant create" starts a database: any other command on a missing file means a
+     * mistyped path, not an empty roster. */
+    bool creates = strcmp(cmd->group, "tenant") == 0 && strcmp(cmd->name, "create") == 0;
+    if (!creates && access(ctl.cfg.database, F_OK) != 0) {
+        status = scimctl_fail(1,
+                              "no database at %s (check --database or SCIMD_DATABASE; scimd or "
+                              "'scimctl tenant create' makes one)",
+                              ctl.cfg.database);
+        goto out;
     }
     if (scim_store_open(ctl.cfg.database, 1, &ctl.store, &err) < 0) {
         status = scimctl_fail(1, "cannot open database %s: %s", ctl.cfg.database, err.detail);

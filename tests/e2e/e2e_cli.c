@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -145,6 +146,18 @@ static void test_e2e_cli_rejects_unknown_and_missing_options(void **state)
                        "--expires-in-days");
     expect_usage_error("unknown option --bogus", "token", "list", "--bogus");
     expect_usage_error("--tenant is required", "client", "create", "--description", "x");
+    /* A mistyped database path is an error, not an empty list, and creates nothing. */
+    char missing[400];
+    snprintf(missing, sizeof(missing), "%s/no-such-dir/scimd.db", srv->dir);
+    char *none = NULL;
+    assert_int_equal(e2e_scimctl(srv, &none, "tenant", "list", "--database", missing, NULL), 1);
+    scim_free(none);
+    char *log = scimctl_log();
+    assert_non_null(strstr(log, "no database at"));
+    scim_free(log);
+    char missing_dir[400];
+    snprintf(missing_dir, sizeof(missing_dir), "%s/no-such-dir", srv->dir);
+    assert_int_not_equal(access(missing_dir, F_OK), 0);
     /* A prefix scimd would refuse never reaches a token. */
     setenv("SCIMD_TOKEN_PREFIX", "bad_p", 1);
     expect_usage_error("SCIMD_TOKEN_PREFIX must be", "token", "create", "--tenant", "e2e",

@@ -93,7 +93,20 @@ static char *raw_head(const char *extra_headers)
                          (unsigned)srv->port, srv->token, extra_headers);
 }
 
-/* ---- slow clients (--request-timeout) ---- */
+/* ---- slow clients (--request-timeout), the log ---- */
+
+/* scimd's log once it holds needle (a line can follow the response by a moment: the access
+ * line is written when the request completes), or after 2 s; new string for scim_free. */
+static char *log_with(const char *needle)
+{
+    char *log = e2e_server_read_log(srv);
+    for (int tries = 0; tries < 40 && !strstr(log, needle); tries++) {
+        usleep(50000);
+        scim_free(log);
+        log = e2e_server_read_log(srv);
+    }
+    return log;
+}
 
 static int64_t mono_ms(void)
 {
@@ -159,7 +172,7 @@ static void test_e2e_slow_headers_are_cut(void **state)
     assert_true(closed_after <= 6500);
     assert_string_equal(out, "");
     assert_alive();
-    char *log = e2e_server_read_log(srv);
+    char *log = log_with("no complete request headers within 3 s");
     assert_non_null(strstr(log, "no complete request headers within 3 s"));
     scim_free(log);
 }
@@ -184,7 +197,7 @@ static void test_e2e_slow_body_is_cut(void **state)
     assert_true(closed_after >= 2500);
     assert_true(closed_after <= 6500);
     assert_string_equal(out, "");
-    char *log = e2e_server_read_log(srv);
+    char *log = log_with("status=408");
     assert_non_null(strstr(log, "request body took over 3 s"));
     assert_non_null(strstr(log, "status=408"));
     scim_free(log);
@@ -203,7 +216,7 @@ static void test_e2e_log_lines_cannot_be_forged(void **state)
     assert_int_equal(r->status, 404);
     char *rid = scim_strdup(e2e_header(r, "X-Request-Id"));
     e2e_resp_free(r);
-    char *log = e2e_server_read_log(srv);
+    char *log = log_with(rid);
     assert_null(strstr(log, "\n2026-01-01T00:00:00.000Z"));
     const char *line = strstr(log, rid);
     assert_non_null(line);
