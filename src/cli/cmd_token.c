@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include "datetime.h"
 #include "json.h"
 #include "mem.h"
 #include "resource.h"
@@ -87,8 +88,22 @@ out:
     return status;
 }
 
+/* "revoked", "expired" or "active", for the STATE column of token list. */
+static const char *token_state(const json_t *t, int64_t now_ms)
+{
+    if (json_is_string(json_object_get(t, "revoked_at")))
+        return "revoked";
+    const char *expires = json_string_value(json_object_get(t, "expires_at"));
+    struct scim_instant at;
+    if (expires && scim_datetime_parse(expires, strlen(expires), SCIM_DATETIME_STRICT, &at) &&
+        at.sec * 1000 + at.nsec / 1000000 <= now_ms)
+        return "expired";
+    return "active";
+}
+
 int scimctl_token_list(struct scimctl *ctl, int argc, char **argv)
 {
+    int64_t now_ms = scim_time_now_ms();
     struct scim_err err;
     scim_err_clear(&err);
     const char *tenant_name = scimctl_flag(argc, argv, "tenant", NULL);
@@ -108,8 +123,7 @@ int scimctl_token_list(struct scimctl *ctl, int argc, char **argv)
         size_t i;
         json_t *t;
         json_array_foreach (list, i, t) {
-            const char *state =
-                json_is_string(json_object_get(t, "revoked_at")) ? "revoked" : "active";
+            const char *state = token_state(t, now_ms);
             printf("%-28s %-12s %-14s %-16s %-24s %-24s %-8s %s\n", scimctl_text_or_dash(t, "id"),
                    scimctl_text_or_dash(t, "tenant"), scimctl_text_or_dash(t, "scopes"),
                    scimctl_text_or_dash(t, "hint"), scimctl_text_or_dash(t, "expires_at"),

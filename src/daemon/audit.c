@@ -162,7 +162,8 @@ json_t *scim_audit_diff(const json_t *before, const json_t *after, bool password
             diff_attribute(b, a, key, NULL, v);
     }
     if (password_changed) {
-        json_object_set_new(b, "password", json_string(SCIM_AUDIT_REDACTED));
+        /* A created resource had no password before. */
+        json_object_set_new(b, "password", before ? json_string(SCIM_AUDIT_REDACTED) : json_null());
         json_object_set_new(a, "password", json_string(SCIM_AUDIT_REDACTED));
     }
     bool rules = dialect && !scim_dialect_report_empty(dialect);

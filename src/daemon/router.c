@@ -178,8 +178,8 @@ static int too_many(struct scim_request *req, int64_t retry_after_s, struct scim
     char seconds[24];
     snprintf(seconds, sizeof(seconds), "%lld", (long long)retry_after_s);
     scim_request_add_header(req, "Retry-After", seconds);
-    return scim_err_set(err, 429, NULL, "%s Retry in %lld seconds.", detail,
-                        (long long)retry_after_s);
+    return scim_err_set(err, 429, NULL, "%s Retry in %lld second%s.", detail,
+                        (long long)retry_after_s, retry_after_s == 1 ? "" : "s");
 }
 
 /* Refuses a client address that has failed authentication too often in the current minute. */

@@ -155,6 +155,7 @@ static void test_e2e_audit_writes_have_actor_diff_and_request_id(void **state)
                         "audited@example.com");
     assert_string_equal(json_string_value(diff_at(cre, "after", "name.givenName")), "Ada");
     assert_string_equal(json_string_value(diff_at(cre, "after", "password")), "[redacted]");
+    assert_true(json_is_null(diff_at(cre, "before", "password")));
     assert_true(json_is_null(diff_at(cre, "before", "userName")));
     /* Replace: only what changed. */
     assert_true(json_is_null(diff_at(rep, "before", "title")));
