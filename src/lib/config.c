@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 enum option_type { OPT_STRING, OPT_INT };
@@ -110,12 +111,31 @@ static const struct option_def *find_option(const char *name, size_t len)
     return NULL;
 }
 
+/* True when argv sets option opt ("--name value" or "--name=value"): its environment variable
+ * is then not read at all, so a flag can stand in for a broken variable. */
+static bool flag_given(int argc, char **argv, const struct option_def *opt)
+{
+    size_t len = strlen(opt->name);
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], "--", 2) == 0 && strncmp(argv[i] + 2, opt->name, len) == 0 &&
+            (argv[i][2 + len] == '\0' || argv[i][2 + len] == '='))
+            return true;
+    return false;
+}
+
 void scim_config_usage(FILE *out)
 {
-    fprintf(out, "usage: scimd [--option=value ...]\n\noptions (environment variable, default):\n");
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        fprintf(out, "  --%-22s %s\n  %24s (%s, default \"%s\")\n", options[i].name,
-                options[i].help, "", options[i].env, options[i].default_value);
+    fprintf(out, "usage: scimd [--option=value ...]\n\noptions (environment variable, default, "
+                 "bounds):\n");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *o = &options[i];
+        if (o->type == OPT_INT)
+            fprintf(out, "  --%-22s %s\n  %24s (%s, default \"%s\", %lld to %lld)\n", o->name,
+                    o->help, "", o->env, o->default_value, (long long)o->min, (long long)o->max);
+        else
+            fprintf(out, "  --%-22s %s\n  %24s (%s, default \"%s\")\n", o->name, o->help, "",
+                    o->env, o->default_value);
+    }
     fprintf(out, "  --%-22s %s\n  --%-22s %s\n", "help", "show this text", "version",
             "print the version");
 }
@@ -132,7 +152,7 @@ int scim_config_load(struct scim_config *cfg, int argc, char **argv, FILE *out,
     }
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const char *value = getenv(options[i].env);
-        if (value) {
+        if (value && !flag_given(argc, argv, &options[i])) {
             rc = set_option(cfg, &options[i], value, options[i].env, err);
             if (rc < 0)
                 goto out;

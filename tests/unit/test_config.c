@@ -67,6 +67,11 @@ static void test_config_rejects_out_of_range_and_unknown(void **state)
     char *plain[] = {"scimd", NULL};
     assert_true(scim_config_load(&cfg, 1, plain, stdout, &err) < 0);
     assert_non_null(strstr(err.detail, "SCIMD_THREADS"));
+    /* A flag stands in for a broken variable: the variable is then not read at all. */
+    char *flag[] = {"scimd", "--threads", "2", NULL};
+    assert_int_equal(scim_config_load(&cfg, 3, flag, stdout, &err), 0);
+    assert_int_equal(cfg.threads, 2);
+    scim_config_free(&cfg);
     unsetenv("SCIMD_THREADS");
 }
 
