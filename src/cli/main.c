@@ -76,20 +76,17 @@ bool scimctl_switch(int argc, char **argv, const char *name)
 
 int scimctl_scopes(int argc, char **argv, char *out, size_t size)
 {
-    out[0] = '\0';
+    unsigned all = 0;
     int index = 1;
     const char *scope;
     while ((scope = scimctl_flag(argc, argv, "scope", &index)) != NULL) {
         unsigned bits;
         if (scim_token_parse_scopes(scope, &bits) < 0 || bits == 0)
             return scimctl_fail(2, "unknown scope '%s' (scopes: scim, scim:read, admin)", scope);
-        size_t len = strlen(out);
-        if (len + strlen(scope) + 2 > size)
-            return scimctl_fail(2, "too many scopes");
-        snprintf(out + len, size - len, "%s%s", len ? " " : "", scope);
+        all |= bits;
     }
-    if (!out[0])
-        snprintf(out, size, "scim");
+    /* Each scope once, in the order the admin API writes them. */
+    scim_token_scopes_text(all ? all : SCIM_SCOPE_SCIM, out, size);
     return 0;
 }
 

@@ -27,18 +27,6 @@
 #define MAX_DAYS 365
 #define AUDIT_DEFAULT_LIMIT 100
 
-/* The scopes a token may be minted with, in the order they are written. */
-static const struct {
-    const char *name;
-    unsigned bit;
-} scope_names[] = {
-    {"scim", SCIM_SCOPE_SCIM},
-    {"scim:read", SCIM_SCOPE_SCIM_READ},
-    {"admin", SCIM_SCOPE_ADMIN},
-};
-
-#define N_SCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
-
 /* Returns a new reference: the space-separated scope text as a JSON array of names. */
 static json_t *scopes_array(const char *text)
 {
@@ -112,9 +100,9 @@ static int body_scopes(const json_t *body, char *text, size_t size, struct scim_
     const json_t *item;
     json_array_foreach (v, i, item) {
         unsigned bit = 0;
-        for (size_t k = 0; json_is_string(item) && k < N_SCOPES; k++)
-            if (strcmp(json_string_value(item), scope_names[k].name) == 0)
-                bit = scope_names[k].bit;
+        const char *name = json_string_value(item);
+        if (!name || strpbrk(name, " ,") || scim_token_parse_scopes(name, &bit) < 0)
+            bit = 0;
         if (!bit)
             return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                                 "\"scopes\"[%zu] is not a scope; use \"scim\", \"scim:read\" or "
@@ -122,12 +110,7 @@ static int body_scopes(const json_t *body, char *text, size_t size, struct scim_
                                 i);
         bits |= bit;
     }
-    size_t len = 0;
-    text[0] = '\0';
-    for (size_t k = 0; k < N_SCOPES; k++)
-        if (bits & scope_names[k].bit)
-            len += (size_t)snprintf(text + len, size - len, "%s%s", len ? " " : "",
-                                    scope_names[k].name);
+    scim_token_scopes_text(bits, text, size);
     return 0;
 }
 

@@ -13,14 +13,24 @@
 #include <string.h>
 #include <time.h>
 
+/* The scope names, in the order scope texts are written. */
+static const struct {
+    const char *name;
+    unsigned bit;
+} names[] = {
+    {"scim", SCIM_SCOPE_SCIM}, {"scim:read", SCIM_SCOPE_SCIM_READ}, {"admin", SCIM_SCOPE_ADMIN}};
+
+void scim_token_scopes_text(unsigned bits, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if ((bits & names[i].bit) && len < size)
+            len += (size_t)snprintf(out + len, size - len, "%s%s", len ? " " : "", names[i].name);
+}
+
 int scim_token_parse_scopes(const char *text, unsigned *out)
 {
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } names[] = {{"scim", SCIM_SCOPE_SCIM},
-                 {"scim:read", SCIM_SCOPE_SCIM_READ},
-                 {"admin", SCIM_SCOPE_ADMIN}};
     unsigned scopes = 0;
     const char *p = text;
     while (*p) {

@@ -37,6 +37,9 @@ enum scim_scope {
 /* Parses a space- or comma-separated scope list into enum scim_scope bits; 0, or -1 when a
  * name is unknown. */
 int scim_token_parse_scopes(const char *text, unsigned *out);
+/* Writes scope bits as the stored text: known names, space-separated, each once, in a fixed
+ * order ("scim admin"). */
+void scim_token_scopes_text(unsigned bits, char *out, size_t size);
 
 /* Initialises libsodium; returns 0, or -1 when it cannot be initialised. Call once at start. */
 int scim_token_init(void);

@@ -139,6 +139,20 @@ static void test_token_uuid_v7_shape_and_order(void **state)
     assert_true(strcmp(later, a) > 0);
 }
 
+static void test_token_scopes_text_names_each_once(void **state)
+{
+    (void)state;
+    char text[64];
+    unsigned bits = 0;
+    assert_int_equal(scim_token_parse_scopes("admin scim,scim admin", &bits), 0);
+    scim_token_scopes_text(bits, text, sizeof(text));
+    assert_string_equal(text, "scim admin");
+    scim_token_scopes_text(SCIM_SCOPE_SCIM_READ, text, sizeof(text));
+    assert_string_equal(text, "scim:read");
+    scim_token_scopes_text(0, text, sizeof(text));
+    assert_string_equal(text, "");
+}
+
 static void test_token_description_rules(void **state)
 {
     (void)state;
@@ -171,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_token_password_hash_is_argon2id),
         cmocka_unit_test(test_token_uuid_v7_shape_and_order),
         cmocka_unit_test(test_token_description_rules),
+        cmocka_unit_test(test_token_scopes_text_names_each_once),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
