@@ -108,18 +108,20 @@ int scimctl_fail(int status, const char *fmt, ...)
 }
 
 /*
- * How the usage text of a command spells option name (len bytes, without dashes): 0 when it
+ * How the usage text of a command spells option name (len bytes, after as many dashes): 0 when it
  * does not, else 1 for a switch ("[--quiet]"), 2 for an option with a value ("--tenant T"),
  * 3 for one with a value that may be repeated ("[--scope S]...", anywhere). The usage line is the
  * one description of a command's options, so --help and this check cannot disagree.
  */
-static int usage_option(const char *usage, const char *name, size_t len)
+static int usage_option(const char *usage, int dashes, const char *name, size_t len)
 {
     int kind = 0;
     for (const char *p = strchr(usage, '-'); p; p = strchr(p + 1, '-')) {
         if (p > usage && p[-1] != ' ' && p[-1] != '[')
             continue;
-        const char *opt = p + (p[1] == '-' ? 2 : 1);
+        if ((p[1] == '-' ? 2 : 1) != dashes)
+            continue; /* "-tenant" is not "--tenant": the commands would not see it */
+        const char *opt = p + dashes;
         size_t opt_len = strcspn(opt, " ]");
         if (opt_len != len || strncmp(opt, name, len) != 0)
             continue;
@@ -152,13 +154,20 @@ static int check_options(const struct scimctl_command *cmd, int argc, char **arg
             printf("usage: scimctl %s\n", cmd->usage);
             return -1;
         }
-        const char *name = a + (a[1] == '-' ? 2 : 1);
+        int dashes = a[1] == '-' ? 2 : 1;
+        const char *name = a + dashes;
         size_t len = strcspn(name, "=");
-        int kind =
-            len == 8 && strncmp(name, "database", 8) == 0 ? 2 : usage_option(cmd->usage, name, len);
+        int kind = dashes == 2 && len == 8 && strncmp(name, "database", 8) == 0
+                       ? 2
+                       : usage_option(cmd->usage, dashes, name, len);
         if (kind == 0)
             return scimctl_fail(2, "unknown option %.*s for '%s %s' (usage: scimctl %s)",
                                 (int)(name - a + len), a, cmd->group, cmd->name, cmd->usage);
+        /* The commands read a switch by its bare name, and a one-dash option only as two
+         * arguments ("-n 5"). */
+        if (name[len] == '=' && (kind == 1 || dashes == 1))
+            return scimctl_fail(2, "option %.*s takes no '=' (usage: scimctl %s)",
+                                (int)(name - a + len), a, cmd->usage);
         if (kind >= 2 && name[len] != '=' && ++i >= argc)
             return scimctl_fail(2, "option %s needs a value (usage: scimctl %s)", a, cmd->usage);
         if (kind == 2) {

@@ -1,7 +1,8 @@
 /*
- * deadline — the slow-client defence: a connection has --request-timeout seconds, from the moment
- * it opens or its previous request completes, to deliver a request's complete headers, and as
- * long again for the body (server.c checks the body on each piece, answering 408). libmicrohttpd's
+ * deadline — the slow-client defence: a connection has --request-timeout seconds (at least
+ * --connection-timeout + 1, server.c), from the moment it opens or its previous request
+ * completes, to deliver a request's complete headers, and --request-timeout seconds for the
+ * body (server.c checks the body on each piece and closes the connection). libmicrohttpd's
  * own --connection-timeout only closes a connection that stays silent, so a client sending a
  * header line every few seconds could otherwise hold a connection (and, a thousand times over,
  * every connection slot) for ever. A watchdog thread walks the open connections once a second

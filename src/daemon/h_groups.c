@@ -819,14 +819,14 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     struct scim_resource updated = {0};
     struct plan plan = {0};
     struct scim_projection p;
-    /* RFC 7644 §3.5.2: 204 unless the client asks for the resource with attributes or
-     * excludedAttributes; a 100,000-member group is then never rendered for a PATCH. */
-    bool with_body = scim_request_query(req, "attributes") != NULL ||
-                     scim_request_query(req, "excludedAttributes") != NULL;
-    int status = with_body ? 200 : 204;
     int rc = scim_request_projection(req, rt, &p, err);
     if (rc < 0)
         return rc;
+    /* RFC 7644 §3.5.2: 204 unless the client asks for the resource with attributes or
+     * excludedAttributes (naming something: "attributes=" is as if absent); a 100,000-member
+     * group is then never rendered for a PATCH. */
+    bool with_body = p.include >= 0;
+    int status = with_body ? 200 : 204;
     rc = scim_request_json(req, &body, err);
     if (rc < 0)
         goto out;

@@ -123,7 +123,10 @@ int scim_request_write_precondition(const struct scim_request *req, int64_t curr
     const char *match = scim_request_header(req, "If-Match");
     const char *none_match = scim_request_header(req, "If-None-Match");
     char etag[SCIM_ETAG_BUF];
-    *required = match || none_match ? current : -1;
+    /* A write pinned to the version checked: a concurrent change is then a 412. "If-Match: *"
+     * alone names no version, so its write is retried like an unconditional one. */
+    bool match_any = match && strspn(match, " \t*") == strlen(match) && strchr(match, '*');
+    *required = (match && !match_any) || none_match ? current : -1;
     if (match && !scim_resource_etag_list_matches(match, current))
         return scim_err_set(err, 412, NULL,
                             "If-Match '%.80s' does not match the resource's current version %s.",
@@ -445,7 +448,12 @@ int scimd_server_start(const struct scimd_context *ctx, struct scimd_server **ou
         rc = scim_err_set(err, 400, NULL, "--listen host must be an IPv4 address, got '%s'", host);
         goto out;
     }
-    srv->deadlines = scimd_deadlines_start(ctx->cfg->request_timeout);
+    /* The header deadline is never shorter than the idle timeout: a kept-alive connection
+     * that stays silent is closed by libmicrohttpd (quietly), not cut as a slow client. */
+    int64_t header_deadline = ctx->cfg->request_timeout > ctx->cfg->connection_timeout
+                                  ? ctx->cfg->request_timeout
+                                  : ctx->cfg->connection_timeout + 1;
+    srv->deadlines = scimd_deadlines_start(header_deadline);
     if (!srv->deadlines) {
         rc = scim_err_set(err, 500, NULL, "cannot start the request-deadline thread");
         goto out;

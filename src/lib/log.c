@@ -58,8 +58,14 @@ void scim_log(enum scim_log_level level, const char *fmt, ...)
      * a forged line or move the terminal's cursor. */
     for (size_t i = (size_t)n; i < len; i++) {
         unsigned char c = (unsigned char)line[i];
-        if (c < 0x20 || c == 0x7f)
+        unsigned char next = i + 1 < len ? (unsigned char)line[i + 1] : 0;
+        if (c < 0x20 || c == 0x7f) {
             line[i] = '?';
+        } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+            /* A C1 control (U+0080 to U+009F, such as NEL) in UTF-8: both bytes. */
+            line[i] = '?';
+            line[++i] = '?';
+        }
     }
     line[len++] = '\n';
     ssize_t written = write(STDERR_FILENO, line, len);

@@ -673,8 +673,10 @@ static int set_value(struct ctx *c, enum op_kind op, const struct scim_path *p, 
     int rc;
     json_t *box;
 
+    /* Clearing what is not there changes nothing for a filtered key without path, which
+     * would otherwise have created the element. */
     if (is_clear(value))
-        return do_remove(c, p, NULL, op != OP_ADD);
+        return do_remove(c, p, NULL, op != OP_ADD && !c->creates_absent_element);
     rc = check_writable(c, p);
     if (rc)
         return rc;

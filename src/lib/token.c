@@ -169,7 +169,9 @@ const char *scim_token_description_problem(const char *text)
     size_t chars = 0;
     bool blank = true;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
+        /* C0 controls, DEL, and C1 controls (U+0080 to U+009F: 0xC2 0x80-0x9F in UTF-8),
+         * which terminals act on too. */
+        if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
             return "must not hold control characters (tabs, line breaks, escape sequences)";
         if ((*p & 0xc0) != 0x80)
             chars++;

@@ -145,6 +145,10 @@ static void test_e2e_cli_rejects_unknown_and_missing_options(void **state)
     expect_usage_error("needs a value", "token", "create", "--tenant", "e2e", "--description", "x",
                        "--expires-in-days");
     expect_usage_error("unknown option --bogus", "token", "list", "--bogus");
+    /* One dash is not two: the command would not see it (and list every tenant's tokens). */
+    expect_usage_error("unknown option -tenant", "token", "list", "-tenant", "e2e");
+    expect_usage_error("takes no '='", "token", "list", "--json=no");
+    expect_usage_error("takes no '='", "audit", "tail", "-n=5");
     expect_usage_error("--tenant is required", "client", "create", "--description", "x");
     /* A mistyped database path is an error, not an empty list, and creates nothing. */
     char missing[400];

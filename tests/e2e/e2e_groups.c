@@ -342,6 +342,11 @@ static void test_e2e_groups_repeated_add_is_idempotent(void **state)
     assert_header(r, "ETag", "W/\"1\"");
     e2e_resp_free(r);
     assert_int_equal(member_count(g.v), 1);
+    /* attributes= names nothing: as if absent, still 204 without the group. */
+    r = patch(g.v, "?attributes=", ops);
+    assert_status(r, 204);
+    assert_int_equal(r->body_len, 0);
+    e2e_resp_free(r);
     scim_free(ops);
     scim_free(members);
 }

@@ -304,6 +304,13 @@ static const struct dialect_case entra_cases[] = {
      .expect = SMALL_WITH("'phoneNumbers':[{'type':'mobile','value':'+1 555 0100'}],"
                           "'addresses':[{'type':'work','locality':'Oslo'}]"),
      .rules = "entra.filtered-key,entra.add-absent-filter-element"},
+    /* Clearing a filtered key that matches nothing changes nothing, and the rest applies. */
+    {.name = "entra_filtered_key_clear_absent_is_no_op",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"replace\",\"value\":{"
+                 "\"emails[type eq \\\"work\\\"].value\":\"\",\"nickName\":\"K\"}}"),
+     .expect = SMALL_WITH("'nickName':'K'"),
+     .rules = "entra.filtered-key,entra.empty-clears"},
     /* A first work e-mail added through a filter that matches nothing (as reported from Entra
      * ID: a title replaced and an e-mail added in one request). */
     {.name = "entra_add_absent_filter_element",

@@ -170,6 +170,10 @@ static void test_token_description_rules(void **state)
     assert_non_null(scim_token_description_problem("line\nbreak"));
     assert_non_null(scim_token_description_problem("tab\there"));
     assert_non_null(scim_token_description_problem("\x1b[2J"));
+    assert_non_null(scim_token_description_problem("Okta \xc2\x9b"
+                                                   "2J"));                 /* C1 CSI */
+    assert_non_null(scim_token_description_problem("next \xc2\x85 line")); /* C1 NEL */
+    assert_null(scim_token_description_problem("caf\xc3\xa9 \xc2\xa0nbsp"));
     assert_non_null(scim_token_description_problem("bad \xff utf-8"));
 }
 
