@@ -1709,17 +1709,20 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /*
- * True when the stored entries of rowid are exactly entries[0..n) (sorted by entry_cmp,
- * duplicates allowed: the table keeps one of each). Most replaces change no indexed value (a
+ * 1 when the stored entries of rowid are exactly entries[0..n) (sorted by entry_cmp,
+ * duplicates allowed: the table keeps one of each), 0 when not, a negative rc with err set
+ * when they cannot be read. Most replaces change no indexed value (a
  * PATCH of title on a user with 20 e-mails and phones), and then the index is left alone.
  */
-static bool values_unchanged(struct conn *c, int64_t rowid,
-                             const struct scim_sqlgen_index_entry *entries, size_t n)
+static int values_unchanged(struct conn *c, int64_t rowid,
+                            const struct scim_sqlgen_index_entry *entries, size_t n,
+                            struct scim_err *err)
 {
-    struct scim_err ignored;
-    sqlite3_stmt *q = stmt_get(c, ST_VALUES_LIST, &ignored);
-    if (!q || bind_i64(q, 1, rowid))
-        return false;
+    sqlite3_stmt *q = stmt_get(c, ST_VALUES_LIST, err);
+    if (!q)
+        return SCIM_ERR;
+    if (bind_i64(q, 1, rowid))
+        return db_fail(c->db, "bind", err);
     size_t i = 0;
     bool same = true;
     int step;
@@ -1735,10 +1738,17 @@ static bool values_unchanged(struct conn *c, int64_t rowid,
         while (i < n && strcmp(entries[i].attr, attr) == 0 && strcmp(entries[i].value, value) == 0)
             i++;
     }
-    same = same && step == SQLITE_DONE && i == n;
+    /* A failed read is the write's failure: SQLite may have rolled the transaction back, and
+     * rewriting the entries then would commit them on their own. */
+    if (same && step != SQLITE_DONE) {
+        int rc = db_fail(c->db, "read value index entries", err);
+        sqlite3_reset(q);
+        return rc;
+    }
+    same = same && i == n;
     /* Done with the rows before the index may be rewritten on this connection. */
     sqlite3_reset(q);
-    return same;
+    return same ? 1 : 0;
 }
 
 static int values_write(struct conn *c, const struct scim_tenant *tenant, const char *rt_name,
@@ -1752,8 +1762,13 @@ static int values_write(struct conn *c, const struct scim_tenant *tenant, const 
         scim_sqlgen_index_values(scim_resource_type_find(rt_name), doc, &entries, &n);
     if (n > 1)
         qsort(entries, n, sizeof(*entries), entry_cmp);
-    if (!fresh && values_unchanged(c, rowid, entries, n))
-        goto out;
+    if (!fresh) {
+        rc = values_unchanged(c, rowid, entries, n, err);
+        if (rc != 0) {
+            rc = rc < 0 ? rc : 0;
+            goto out;
+        }
+    }
     if (!fresh) {
         q = stmt_get(c, ST_VALUES_DELETE, err);
         if (!q) {
