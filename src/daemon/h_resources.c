@@ -139,7 +139,9 @@ int scim_h_resource_get(struct scim_request *req, struct scim_err *err)
                                      &res, err);
     if (rc < 0)
         goto out;
-    if (scim_resource_etag_list_matches(scim_request_header(req, "If-None-Match"), res.version)) {
+    char inm[512];
+    if (scim_resource_etag_list_matches(
+            scim_request_header_list(req, "If-None-Match", inm, sizeof(inm)), res.version)) {
         scim_request_resource_headers(req, rt, &res, false);
         scim_request_respond(req, 304, NULL);
         goto out;

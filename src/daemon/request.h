@@ -95,6 +95,10 @@ struct scim_request {
  * request) or NULL when absent. A query parameter given without "=" ("?cursor") is "". */
 const char *scim_request_header(const struct scim_request *req, const char *name);
 const char *scim_request_query(const struct scim_request *req, const char *name);
+/* All lines of a repeated header joined with ", " into buf (RFC 9110 §5.3), or NULL when there
+ * is none; a list longer than buf is replaced by an entry that names no version. */
+const char *scim_request_header_list(const struct scim_request *req, const char *name, char *buf,
+                                     size_t size);
 
 /*
  * The client's IP address bytes (4 for IPv4, 16 for IPv6) into out; returns their count, or 0

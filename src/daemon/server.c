@@ -52,6 +52,42 @@ const char *scim_request_header(const struct scim_request *req, const char *name
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+/* Appends each value of one header (named in the collector) to a comma-separated list. */
+struct header_list {
+    const char *name;
+    char *buf;
+    size_t size, len;
+    bool truncated;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct header_list *l = cls;
+    if (!value || strcasecmp(key, l->name) != 0)
+        return MHD_YES;
+    int n = snprintf(l->buf + l->len, l->size - l->len, "%s%s", l->len ? ", " : "", value);
+    if (n < 0 || (size_t)n >= l->size - l->len) {
+        l->truncated = true;
+        return MHD_NO;
+    }
+    l->len += (size_t)n;
+    return MHD_YES;
+}
+
+const char *scim_request_header_list(const struct scim_request *req, const char *name, char *buf,
+                                     size_t size)
+{
+    struct header_list l = {name, buf, size, 0, false};
+    buf[0] = '\0';
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &l);
+    /* A list cut short could drop the entry that matters: treat it as naming nothing. */
+    if (l.truncated)
+        snprintf(buf, size, "W/\"0\"");
+    return l.len || l.truncated ? buf : NULL;
+}
+
 const char *scim_request_query(const struct scim_request *req, const char *name)
 {
     const char *value = NULL;
@@ -120,8 +156,10 @@ void scim_request_resource_headers(struct scim_request *req, const struct scim_r
 int scim_request_write_precondition(const struct scim_request *req, int64_t current,
                                     int64_t *required, struct scim_err *err)
 {
-    const char *match = scim_request_header(req, "If-Match");
-    const char *none_match = scim_request_header(req, "If-None-Match");
+    char match_buf[512], none_match_buf[512];
+    const char *match = scim_request_header_list(req, "If-Match", match_buf, sizeof(match_buf));
+    const char *none_match =
+        scim_request_header_list(req, "If-None-Match", none_match_buf, sizeof(none_match_buf));
     char etag[SCIM_ETAG_BUF];
     /* A write pinned to the version checked: a concurrent change is then a 412. "If-Match: *"
      * alone names no version, so its write is retried like an unconditional one. */

@@ -682,6 +682,13 @@ static void test_e2e_conditional_lists_and_if_none_match_writes(void **state)
     r = patch(u.id, "[{\"op\":\"add\",\"path\":\"title\",\"value\":\"T\"}]", inm_h);
     assert_scim_error(r, 412, NULL);
     e2e_resp_free(r);
+    /* The same list as two header lines (RFC 9110 §5.3) is the same list. */
+    char *inm_line = scim_asprintf("If-None-Match: %s", u.etag);
+    const char *const two_lines[] = {"If-None-Match: W/\"987\"", inm_line, NULL};
+    r = patch(u.id, "[{\"op\":\"add\",\"path\":\"title\",\"value\":\"T\"}]", two_lines);
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+    scim_free(inm_line);
     const char *const star_h[] = {"If-None-Match: *", NULL};
     r = put(u.id,
             "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
