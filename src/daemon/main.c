@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #define SHUTDOWN_GRACE_MS 10000
@@ -41,6 +42,19 @@ int main(int argc, char **argv)
     if (level < 0) {
         fprintf(stderr, "scimd: --log-level must be debug, info, warn or error, got '%s'\n",
                 cfg.log_level);
+        status = 2;
+        goto out;
+    }
+    /* meta.location and Location are built on it: an absolute http(s) URL or nothing. */
+    if (cfg.base_url[0] && strncmp(cfg.base_url, "http://", 7) != 0 &&
+        strncmp(cfg.base_url, "https://", 8) != 0) {
+        fprintf(stderr, "scimd: --base-url must be an absolute http:// or https:// URL, got '%s'\n",
+                cfg.base_url);
+        status = 2;
+        goto out;
+    }
+    if (strpbrk(cfg.base_url, " \t\r\n\"<>")) {
+        fprintf(stderr, "scimd: --base-url must not contain spaces, quotes or angle brackets\n");
         status = 2;
         goto out;
     }

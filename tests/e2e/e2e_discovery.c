@@ -337,6 +337,23 @@ static void test_e2e_second_server_on_same_port_fails(void **state)
     e2e_resp_free(r);
 }
 
+/* --base-url must be an absolute http(s) URL; a valid one is what meta.location is built on. */
+static void test_e2e_base_url_checked_and_used(void **state)
+{
+    (void)state;
+    const char *const bad[] = {"--base-url", "not a url", NULL};
+    struct e2e_server *other = NULL;
+    assert_int_equal(e2e_server_start(bad, &other), -1);
+    const char *const good[] = {"--base-url", "https://scim.example.com/scim/v2", NULL};
+    assert_int_equal(e2e_setup(good, &other), 0);
+    struct e2e_resp *r = e2e_get(other, other->token, "/scim/v2/ServiceProviderConfig");
+    assert_int_equal(r->status, 200);
+    assert_string_equal(e2e_str(r->json, "meta.location"),
+                        "https://scim.example.com/scim/v2/ServiceProviderConfig");
+    e2e_resp_free(r);
+    assert_int_equal(e2e_teardown(other), 0);
+}
+
 static void test_e2e_healthz_without_token(void **state)
 {
     (void)state;
@@ -376,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_e2e_discovery_refuses_filters),
         cmocka_unit_test(test_e2e_head_is_get_without_body),
         cmocka_unit_test(test_e2e_second_server_on_same_port_fails),
+        cmocka_unit_test(test_e2e_base_url_checked_and_used),
         cmocka_unit_test(test_e2e_healthz_without_token),
         cmocka_unit_test(test_e2e_discovery_without_token_is_401),
     };
