@@ -79,6 +79,9 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 const char *scim_request_header_list(const struct scim_request *req, const char *name, char *buf,
                                      size_t size)
 {
+    /* Most requests carry no such header: one lookup, no walk over all of them. */
+    if (!scim_request_header(req, name))
+        return NULL;
     struct header_list l = {name, buf, size, 0, false};
     buf[0] = '\0';
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_header, &l);
