@@ -15,6 +15,7 @@
  */
 #include "dialect.h"
 #include "err.h"
+#include "json.h"
 #include "mem.h"
 #include "patch.h"
 #include "schema.h"
@@ -23,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char user_doc[] =
     "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
@@ -84,6 +86,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         if (!json_is_object(out) || out == doc || changed == json_equal(out, doc))
             abort();
+        /* The serialiser writes what jansson writes (json.c). */
+        char *ours = scim_json_dump(out, NULL);
+        char *theirs = json_dumps(out, JSON_COMPACT);
+        if (!theirs || strcmp(ours, theirs) != 0)
+            abort();
+        scim_free(ours);
+        scim_free(theirs);
     } else if (out != NULL || err.status != 400 || err.detail[0] == '\0') {
         abort();
     }

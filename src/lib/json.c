@@ -107,31 +107,157 @@ json_t *scim_json_get_ci(const json_t *obj, const char *key)
     return k ? json_object_get(obj, k) : NULL;
 }
 
-/* The growing buffer json_dump_callback writes into. */
+/*
+ * Serialisation: every response and every stored document goes through it, so it writes
+ * straight into one growing buffer. The text is byte for byte jansson's JSON_COMPACT output
+ * (tests/unit/test_json.c compares them) without jansson's per-container cycle check, which
+ * formats each container's address and hashes it: documents built here have no cycles.
+ */
 struct dump_buf {
     char *text;
     size_t len, cap;
 };
 
-static int dump_append(const char *chunk, size_t size, void *data)
+/* Makes room for extra more bytes (and the final NUL). */
+static char *dump_reserve(struct dump_buf *b, size_t extra)
 {
-    struct dump_buf *b = data;
-    if (b->len + size + 1 > b->cap) {
-        while (b->len + size + 1 > b->cap)
+    if (b->len + extra + 1 > b->cap) {
+        while (b->len + extra + 1 > b->cap)
             b->cap *= 2;
         b->text = scim_realloc(b->text, b->cap);
     }
-    memcpy(b->text + b->len, chunk, size);
+    return b->text + b->len;
+}
+
+static void dump_bytes(struct dump_buf *b, const char *bytes, size_t size)
+{
+    memcpy(dump_reserve(b, size), bytes, size);
     b->len += size;
-    return 0;
+}
+
+/* A JSON string literal: ", \ and control characters escaped as jansson escapes them. */
+static void dump_string(struct dump_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    /* At most 6 bytes per input byte, plus the quotes. */
+    char *out = dump_reserve(b, len * 6 + 2);
+    char *p = out;
+    *p++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            *p++ = (char)ch;
+            continue;
+        }
+        *p++ = '\\';
+        switch (ch) {
+        case '"':
+        case '\\':
+            *p++ = (char)ch;
+            break;
+        case '\b':
+            *p++ = 'b';
+            break;
+        case '\f':
+            *p++ = 'f';
+            break;
+        case '\n':
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = 't';
+            break;
+        default:
+            memcpy(p, "u00", 3);
+            p[3] = hex[ch >> 4];
+            p[4] = hex[ch & 0xf];
+            p += 5;
+            break;
+        }
+    }
+    *p++ = '"';
+    b->len += (size_t)(p - out);
+}
+
+static void dump_integer(struct dump_buf *b, json_int_t value)
+{
+    char digits[24];
+    size_t n = 0;
+    /* Unsigned so that the most negative value negates. */
+    unsigned long long magnitude =
+        value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[sizeof(digits) - 1 - n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (value < 0)
+        digits[sizeof(digits) - 1 - n++] = '-';
+    dump_bytes(b, digits + sizeof(digits) - n, n);
+}
+
+static void dump_value(struct dump_buf *b, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        dump_bytes(b, "{", 1);
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            if (!first)
+                dump_bytes(b, ",", 1);
+            first = false;
+            const char *key = json_object_iter_key(it);
+            dump_string(b, key, json_object_iter_key_len(it));
+            dump_bytes(b, ":", 1);
+            dump_value(b, json_object_iter_value(it));
+        }
+        dump_bytes(b, "}", 1);
+        return;
+    }
+    case JSON_ARRAY: {
+        dump_bytes(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i > 0)
+                dump_bytes(b, ",", 1);
+            dump_value(b, json_array_get(v, i));
+        }
+        dump_bytes(b, "]", 1);
+        return;
+    }
+    case JSON_STRING:
+        dump_string(b, json_string_value(v), json_string_length(v));
+        return;
+    case JSON_INTEGER:
+        dump_integer(b, json_integer_value(v));
+        return;
+    case JSON_REAL: {
+        /* Rare (decimal attributes): jansson's own shortest round-trip form. */
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (text)
+            dump_bytes(b, text, strlen(text));
+        scim_free(text);
+        return;
+    }
+    case JSON_TRUE:
+        dump_bytes(b, "true", 4);
+        return;
+    case JSON_FALSE:
+        dump_bytes(b, "false", 5);
+        return;
+    case JSON_NULL:
+        dump_bytes(b, "null", 4);
+        return;
+    }
 }
 
 char *scim_json_dump(const json_t *doc, size_t *len)
 {
-    /* One pass always (json_dumpb into a buffer that turns out too small would serialise the
-     * document twice, which a 100,000-member group feels). */
     struct dump_buf b = {scim_malloc(4096), 0, 4096};
-    json_dump_callback(doc, dump_append, &b, JSON_COMPACT);
+    if (doc)
+        dump_value(&b, doc);
     b.text[b.len] = '\0';
     if (len)
         *len = b.len;

@@ -88,9 +88,20 @@ static bool valid_base64(const char *s, size_t len)
  */
 static void path_join(char *buf, const char *prefix, const char *name, const char *suffix)
 {
-    int n = snprintf(buf, PATH_BYTES, "%s%s%s", prefix, name, suffix);
-    if (n < 0 || n >= PATH_BYTES)
-        memcpy(buf + PATH_BYTES - 4, "...", 4);
+    /* Once per attribute of every write: copies, not snprintf. */
+    const char *parts[] = {prefix, name, suffix};
+    size_t used = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen(parts[i]);
+        if (used + len >= PATH_BYTES) {
+            memcpy(buf + used, parts[i], PATH_BYTES - 1 - used);
+            memcpy(buf + PATH_BYTES - 4, "...", 4);
+            return;
+        }
+        memcpy(buf + used, parts[i], len);
+        used += len;
+    }
+    buf[used] = '\0';
 }
 
 /* Fills err with the 400 invalidValue for a value of attr (at path) of the wrong shape. */
@@ -293,12 +304,17 @@ static int normalize_attrs(const struct scim_attr *attrs, size_t n, const char *
 {
     int rc = 0;
     char path[PATH_BYTES];
-    /* Canonical name → normalised value, or null for an attribute given but unassigned/dropped
-     * (kept so that a second spelling of the same name is caught). */
-    json_t *values = json_object();
+    /* Slot i: the normalised value of attrs[i] (a new reference), NULL while unassigned; given[i]
+     * is set once any spelling of its name was seen, so that a second spelling is caught. */
+    json_t *values[SCIM_SCHEMA_MAX_ATTRS] = {NULL};
+    bool given[SCIM_SCHEMA_MAX_ATTRS] = {false};
     json_t *result = NULL;
 
     *out = NULL;
+    if (n > SCIM_SCHEMA_MAX_ATTRS) {
+        rc = scim_err_internal(err, "resource: an attribute list is longer than the schema limit");
+        goto out;
+    }
     for (void *it = json_object_iter((json_t *)in); it;
          it = json_object_iter_next((json_t *)in, it)) {
         const char *key = json_object_iter_key(it);
@@ -310,26 +326,27 @@ static int normalize_attrs(const struct scim_attr *attrs, size_t n, const char *
                               "Attribute '%s' is not defined by %s", path, schema_urn);
             goto out;
         }
+        size_t slot = (size_t)(attr - attrs);
         path_join(path, prefix, attr->name, "");
-        if (json_object_get(values, attr->name)) {
+        if (given[slot]) {
             rc = duplicate_error(path, err);
             goto out;
         }
-        json_t *normalized = NULL;
+        given[slot] = true;
         /* RFC 7644 §3.3, §3.5.1: values of readOnly attributes a client sends are ignored. */
         if (attr->mutability != SCIM_MUT_READ_ONLY) {
-            rc = normalize_value(attr, schema_urn, path, value, &normalized, err);
+            rc = normalize_value(attr, schema_urn, path, value, &values[slot], err);
             if (rc)
                 goto out;
         }
-        json_object_set_new(values, attr->name, normalized ? normalized : json_null());
     }
 
     result = json_object();
     for (size_t i = 0; i < n; i++) {
-        json_t *value = json_object_get(values, attrs[i].name);
-        if (value && !json_is_null(value))
-            json_object_set(result, attrs[i].name, value);
+        if (values[i]) {
+            json_object_set_new(result, attrs[i].name, values[i]);
+            values[i] = NULL;
+        }
     }
     if (json_object_size(result) > 0 || required_if_empty) {
         for (size_t i = 0; i < n; i++) {
@@ -347,8 +364,9 @@ static int normalize_attrs(const struct scim_attr *attrs, size_t n, const char *
     *out = result;
     result = NULL;
 out:
+    for (size_t i = 0; i < n && i < SCIM_SCHEMA_MAX_ATTRS; i++)
+        json_decref(values[i]);
     json_decref(result);
-    json_decref(values);
     return rc;
 }
 

@@ -68,6 +68,10 @@ struct scim_attr {
     size_t n_sub_attrs;
 };
 
+/* The most attributes one list holds (a schema's, or a complex attribute's sub-attributes);
+ * code that keeps one slot per attribute sizes its arrays by it. A unit test checks every list. */
+#define SCIM_SCHEMA_MAX_ATTRS 48
+
 struct scim_schema {
     const char *id; /* the schema URN */
     const char *name;

@@ -232,8 +232,9 @@ int scim_store_token_touch(struct scim_store *st, const char *id, int64_t now_ms
  * The indexed columns (userName and displayName case-folded, externalId, active) and the value
  * index entries (scim_sqlgen_index_values) are taken from doc, in the same transaction; delete
  * removes the resource's value index entries.
- * On success *out (if non-NULL) receives the stored resource (its doc a new reference owned by
- * *out); clear it with scim_resource_clear.
+ * On success *out (if non-NULL) receives the stored resource; its doc is a new reference to
+ * the doc given (shared, not copied: neither side may change it in place afterwards); clear it
+ * with scim_resource_clear.
  * audit (NULL: not audited, for internal callers) is inserted into the audit table inside the
  * write's transaction, for the write's tenant; when that insert fails, the whole write fails
  * (500) and nothing is changed: there is no unaudited change.

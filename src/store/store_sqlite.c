@@ -26,6 +26,7 @@
 #include "store_backend.h"
 #include "store_sqlite_internal.h"
 
+#include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "resource.h"
@@ -1805,13 +1806,9 @@ out:
     return rc;
 }
 
-/* Returns the compact JSON text of doc (free with scim_free), or NULL when doc is not an
- * object or cannot be encoded. */
-static char *doc_text(const json_t *doc)
+char *scim_sqlite_doc_text(const json_t *doc)
 {
-    if (!json_is_object(doc))
-        return NULL;
-    return json_dumps(doc, JSON_COMPACT);
+    return json_is_object(doc) ? scim_json_dump(doc, NULL) : NULL;
 }
 
 /* For a User write with an output: the membership rows its response renders (groups, roles),
@@ -1836,7 +1833,7 @@ static int sqlite_resource_create(struct scim_store *st, const struct scim_tenan
     struct sqlite_store *s = from_base(st);
     struct indexed ix;
     indexed_from_doc(doc, &ix);
-    char *text = doc_text(doc);
+    char *text = scim_sqlite_doc_text(doc);
     char id[37];
     scim_uuid_v7(id);
     int64_t now = scim_time_now_ms();
@@ -1885,7 +1882,7 @@ out:
         out->version = 1;
         out->created_ms = now;
         out->modified_ms = now;
-        out->doc = json_deep_copy(doc);
+        out->doc = json_incref((json_t *)doc);
         out->derived = derived;
         derived = NULL;
     }
@@ -1936,7 +1933,7 @@ static int sqlite_resource_replace(struct scim_store *st, const struct scim_tena
     struct sqlite_store *s = from_base(st);
     struct indexed ix;
     indexed_from_doc(doc, &ix);
-    char *text = doc_text(doc);
+    char *text = scim_sqlite_doc_text(doc);
     int64_t now = scim_time_now_ms();
     struct conn *c = batch_writer_get(s);
     json_t *derived = NULL;
@@ -2000,7 +1997,7 @@ out:
     if (rc == 0 && out) {
         *out = stored;
         snprintf(out->id, sizeof(out->id), "%s", id);
-        out->doc = json_deep_copy(doc);
+        out->doc = json_incref((json_t *)doc);
         out->derived = derived;
         derived = NULL;
     }

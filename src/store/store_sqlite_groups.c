@@ -253,12 +253,6 @@ static int setting_get(struct conn *c, const struct scim_tenant *tenant, const c
     return 0;
 }
 
-/* The text of doc for the doc column (scim_free), or NULL when doc is not an object. */
-static char *doc_text(const json_t *doc)
-{
-    return json_is_object(doc) ? json_dumps(doc, JSON_COMPACT) : NULL;
-}
-
 /* A string member of doc, or NULL; *len its length. */
 static const char *doc_string(const json_t *doc, const char *key, size_t *len)
 {
@@ -667,7 +661,7 @@ static int sqlite_group_create(struct scim_store *st, const struct scim_tenant *
                                const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    char *text = doc_text(doc);
+    char *text = scim_sqlite_doc_text(doc);
     char id[37];
     scim_uuid_v7(id);
     int64_t now = scim_time_now_ms();
@@ -735,7 +729,7 @@ static int sqlite_group_modify(struct scim_store *st, const struct scim_tenant *
                                const struct scim_audit_entry *audit, struct scim_err *err)
 {
     struct sqlite_store *s = scim_sqlite_store(st);
-    char *text = doc ? doc_text(doc) : NULL;
+    char *text = doc ? scim_sqlite_doc_text(doc) : NULL;
     int64_t now = scim_time_now_ms();
     struct conn *c = scim_sqlite_writer_get(s);
     struct gw g = {.c = c, .tenant = tenant, .skip_unknown = -1, .err = err};

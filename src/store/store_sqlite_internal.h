@@ -36,6 +36,9 @@ void scim_sqlite_conn_put(struct sqlite_store *s, struct conn *c);
  * scim_sqlite_begin); scim_sqlite_conn_put gives both back. */
 struct conn *scim_sqlite_writer_get(struct sqlite_store *s);
 
+/* The text of doc for a resource's doc column (scim_free), or NULL when doc is not an object. */
+char *scim_sqlite_doc_text(const json_t *doc);
+
 /* Background WAL checkpoints (store_sqlite_checkpoint.c): a thread with its own connection to
  * path, woken by a WAL hook on the writing connection `writer` (which turns SQLite's automatic
  * checkpoint off there); write_lock is what writer_get takes. Stop it before closing writer. */

@@ -1,6 +1,7 @@
 /*
- * test_json — request-body parsing limits and errors, case-insensitive lookup; and the SCIM
- * Error rendering of err.c that every failed request ends in.
+ * test_json — request-body parsing limits and errors, case-insensitive lookup, serialisation
+ * (byte for byte jansson's compact text); and the SCIM Error rendering of err.c that every failed
+ * request ends in.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +82,64 @@ static void test_json_get_ci_finds_any_case(void **state)
     json_decref(obj);
 }
 
+/* scim_json_dump(doc) is exactly json_dumps(doc, JSON_COMPACT). */
+static void assert_dump_like_jansson(const json_t *doc)
+{
+    size_t len = 0;
+    char *ours = scim_json_dump(doc, &len);
+    char *theirs = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_non_null(theirs);
+    assert_int_equal(len, strlen(theirs));
+    assert_memory_equal(ours, theirs, len);
+    assert_int_equal(ours[len], '\0');
+    scim_free(ours);
+    scim_free(theirs);
+}
+
+static void test_json_dump_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "{}",
+        "[]",
+        "{\"a\":{},\"b\":[],\"c\":[{}],\"d\":[[[]]]}",
+        "{\"userName\":\"bjensen\",\"active\":true,\"x\":false,\"n\":null,\"i\":0}",
+        "{\"ints\":[1,-1,9223372036854775807,-9223372036854775808,10,-10,1234567890]}",
+        "{\"reals\":[0.5,-0.25,1e300,1.0,3.141592653589793,-2.5e-10,100.0]}",
+        "{\"esc\":\"q\\\" b\\\\ s/ \\b\\f\\n\\r\\t \\u0001\\u001f\\u007f end\"}",
+        "{\"nul\":\"a\\u0000b\"}",
+        "{\"utf8\":\"Zo\u00eb \u65e5\u672c \U0001F600\",\"\u00fcber\":\"\u00e9\"}",
+        "{\"order\":1,\"a\":2,\"z\":3,\"m\":{\"y\":1,\"b\":2}}",
+        "{\"emails\":[{\"value\":\"a@example.com\",\"type\":\"work\",\"primary\":true},"
+        "{\"value\":\"b@example.com\",\"type\":\"home\"}],\"name\":{\"givenName\":\"B\"}}",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        json_error_t jerr;
+        json_t *doc = json_loads(texts[i], JSON_ALLOW_NUL, &jerr);
+        if (!doc)
+            fail_msg("test text %zu does not parse: %s", i, jerr.text);
+        assert_dump_like_jansson(doc);
+        json_decref(doc);
+    }
+    /* Every single byte value from 1 to 127 in a string, and a long string (buffer growth). */
+    char all[128];
+    for (int c = 1; c < 128; c++)
+        all[c - 1] = (char)c;
+    all[127] = '\0';
+    json_t *doc = json_pack("{s:s, s:s%}", "all", all, "zeros", "\0\0\0", (size_t)3);
+    char *big = scim_malloc(100000);
+    memset(big, '"', 99999);
+    big[99999] = '\0';
+    json_object_set_new(doc, "big", json_string(big));
+    scim_free(big);
+    assert_dump_like_jansson(doc);
+    json_decref(doc);
+    /* A scalar root is written as itself. */
+    json_t *scalar = json_string("s");
+    assert_dump_like_jansson(scalar);
+    json_decref(scalar);
+}
+
 static void test_err_to_json_is_scim_error(void **state)
 {
     (void)state;
@@ -117,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_json_parse_rejects_invalid_utf8),
         cmocka_unit_test(test_json_parse_rejects_deep_nesting),
         cmocka_unit_test(test_json_get_ci_finds_any_case),
+        cmocka_unit_test(test_json_dump_matches_jansson),
         cmocka_unit_test(test_err_to_json_is_scim_error),
         cmocka_unit_test(test_err_internal_hides_cause),
     };

@@ -340,6 +340,22 @@ static void test_resource_normalize_unknown_sub_attribute(void **state)
                     "Attribute 'emails.kind' is not defined by " SCIM_SCHEMA_USER);
 }
 
+/* A name too long for an error detail's path is cut and ends in "...", nothing overflows. */
+static void test_resource_normalize_unknown_long_name_cut(void **state)
+{
+    (void)state;
+    char name[400];
+    memset(name, 'x', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    char input[512];
+    snprintf(input, sizeof(input), "{'userName': 'u', 'name': {'%s': 1}}", name);
+    char expected[512];
+    /* 256 bytes of path ("name." and 247 x, then "...") */
+    snprintf(expected, sizeof(expected), "Attribute 'name.%.247s...' is not defined by %s", name,
+             SCIM_SCHEMA_USER);
+    normalize_fails(user_rt(), input, NULL, SCIM_TYPE_INVALID_VALUE, expected);
+}
+
 static void test_resource_normalize_unknown_extension_attribute(void **state)
 {
     (void)state;
@@ -1039,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_resource_normalize_read_only_dropped),
         cmocka_unit_test(test_resource_normalize_unknown_attribute),
         cmocka_unit_test(test_resource_normalize_unknown_sub_attribute),
+        cmocka_unit_test(test_resource_normalize_unknown_long_name_cut),
         cmocka_unit_test(test_resource_normalize_unknown_extension_attribute),
         cmocka_unit_test(test_resource_normalize_unknown_schema_key),
         cmocka_unit_test(test_resource_normalize_duplicate_names),

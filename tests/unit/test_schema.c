@@ -264,6 +264,23 @@ static void test_schema_common_attrs(void **state)
     assert_int_equal(scim_attr_find(meta->sub_attrs, 5, "created")->type, SCIM_ATTR_DATETIME);
 }
 
+/* Every attribute list (and sub-attribute list, recursively) fits SCIM_SCHEMA_MAX_ATTRS. */
+static void assert_lists_fit(const struct scim_attr *attrs, size_t n)
+{
+    assert_true(n <= SCIM_SCHEMA_MAX_ATTRS);
+    for (size_t i = 0; i < n; i++)
+        assert_lists_fit(attrs[i].sub_attrs, attrs[i].n_sub_attrs);
+}
+
+static void test_schema_lists_fit_max_attrs(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < scim_schema_count(); i++)
+        assert_lists_fit(scim_schema_at(i)->attrs, scim_schema_at(i)->n_attrs);
+    size_t n = 0;
+    assert_lists_fit(scim_schema_common_attrs(&n), n);
+}
+
 static void test_schema_enterprise_manager(void **state)
 {
     (void)state;
@@ -465,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_schema_enterprise_manager),
         cmocka_unit_test(test_schema_characteristic_names),
         cmocka_unit_test(test_schema_definitions_complete),
+        cmocka_unit_test(test_schema_lists_fit_max_attrs),
         cmocka_unit_test(test_schema_to_json_user),
         cmocka_unit_test(test_schema_to_json_enterprise_manager),
         cmocka_unit_test(test_schema_resource_type_to_json),
