@@ -159,7 +159,7 @@ static void plan_clear(struct list_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
-static int plan_build(const struct scim_request *req, const struct scim_resource_type *rt,
+static int plan_build(struct scim_request *req, const struct scim_resource_type *rt,
                       const struct list_params *p, struct list_plan *plan, struct scim_err *err)
 {
     const struct scim_config *cfg = req->ctx->cfg;
@@ -180,6 +180,8 @@ static int plan_build(const struct scim_request *req, const struct scim_resource
         if (rc < 0)
             goto out;
         plan->query.filter = plan->filter;
+        if (scim_filter_has_string_boolean(plan->filter))
+            scim_dialect_report_note(&req->dialect, SCIM_DIALECT_ENTRA_STRING_BOOLEAN);
     }
     if (p->sort_by && p->sort_by[0]) {
         rc = scim_path_parse(rt, p->sort_by, strlen(p->sort_by), 0, &plan->sort_by, err);

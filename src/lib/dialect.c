@@ -32,6 +32,18 @@
  * - okta.member-without-type        detect    members added without "type".
  * - jumpcloud.repeated-member-add   detect    a member added that is already present (or twice
  *                                             in one request): patch.c keeps one.
+ * - entra.adscim-schema             rewrite   Microsoft's "http://schemas.microsoft.com/2006/11/
+ *                                             ResourceManagement/ADSCIM/2.0/Group" (or /User)
+ *                                             in "schemas" of a POST/PUT body is dropped.
+ * - entra.replace-absent-filter-element
+ *                                   rewrite   "op": "Replace" (Entra's capitalised spelling) of
+ *                                             "emails[type eq \"work\"].value" when no element
+ *                                             matches → "add", which creates it. A lower-case
+ *                                             "replace" keeps RFC 7644's 400 noTarget.
+ * - entra.singular-array            rewrite   a one-element array for a singular complex
+ *                                             attribute ("manager": [{"value": id}]) → the
+ *                                             element.
+ * - entra.string-boolean also covers filters (filter.c): roles[primary eq "True"].
  */
 #include "dialect.h"
 
@@ -59,9 +71,13 @@ static const char *const rule_names[SCIM_DIALECT_N_RULES] = {
     [SCIM_DIALECT_OKTA_NO_PATH_REPLACE] = "okta.no-path-replace",
     [SCIM_DIALECT_OKTA_MEMBER_WITHOUT_TYPE] = "okta.member-without-type",
     [SCIM_DIALECT_JUMPCLOUD_REPEATED_MEMBER_ADD] = "jumpcloud.repeated-member-add",
+    [SCIM_DIALECT_ENTRA_ADSCIM_SCHEMA] = "entra.adscim-schema",
+    [SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT] = "entra.replace-absent-filter-element",
+    [SCIM_DIALECT_ENTRA_SINGULAR_ARRAY] = "entra.singular-array",
 };
 
 enum op_kind { OP_ADD, OP_REPLACE, OP_REMOVE, OP_UNKNOWN };
+static const char *const op_names[] = {"add", "replace", "remove"};
 
 /* The state of one normalisation. */
 struct dctx {
@@ -76,6 +92,12 @@ struct dctx {
 void scim_dialect_report_clear(struct scim_dialect_report *report)
 {
     report->applied = 0;
+}
+
+void scim_dialect_report_note(struct scim_dialect_report *report, enum scim_dialect_rule rule)
+{
+    if (rule < SCIM_DIALECT_N_RULES)
+        report->applied |= 1u << rule;
 }
 
 bool scim_dialect_report_has(const struct scim_dialect_report *report, enum scim_dialect_rule rule)
@@ -118,7 +140,7 @@ char *scim_dialect_report_join(const struct scim_dialect_report *report, char *b
 /* Records that rule fired. */
 static void note(struct dctx *d, enum scim_dialect_rule rule)
 {
-    d->report->applied |= 1u << rule;
+    scim_dialect_report_note(d->report, rule);
 }
 
 /* ---- Small helpers ---- */
@@ -207,6 +229,15 @@ static json_t *fix_value(struct dctx *d, const struct scim_attr *def, bool eleme
         }
         return NULL;
     case SCIM_ATTR_COMPLEX:
+        /* entra.singular-array: Entra ID's tutorial adds a manager as
+         * [{"$ref": …, "value": id}], a list of one for a singular attribute. */
+        if (json_is_array(v) && json_array_size(v) == 1 && !def->multi_valued &&
+            json_is_object(json_array_get(v, 0))) {
+            json_t *only = json_array_get(v, 0);
+            note(d, SCIM_DIALECT_ENTRA_SINGULAR_ARRAY);
+            fix_members(d, def->sub_attrs, def->n_sub_attrs, only, d->patch);
+            return json_incref(only);
+        }
         /* entra.manager-string: Entra ID sends the enterprise manager as the manager's id,
          * a plain string, where RFC 7643 §4.3 defines a complex value {"value": id}. */
         if (json_is_string(v) && json_string_length(v) > 0 && !def->multi_valued &&
@@ -325,8 +356,8 @@ static bool is_singular_value_filter(const struct dctx *d, const char *text, siz
 
 /* An operation with a string "path": value rewrites against the attribute the path names, and
  * the detections that depend on the path. */
-static void fix_path_operation(struct dctx *d, enum op_kind op, json_t *operation,
-                               const char *path_key, const char *value_key)
+static void fix_path_operation(struct dctx *d, enum op_kind op, bool capitalised, json_t *operation,
+                               const char *op_key, const char *path_key, const char *value_key)
 {
     const json_t *pathv = json_object_get(operation, path_key);
     const char *text = json_string_value(pathv);
@@ -352,6 +383,8 @@ static void fix_path_operation(struct dctx *d, enum op_kind op, json_t *operatio
             note(d, SCIM_DIALECT_ENTRA_SINGULAR_VALUE_FILTER);
         goto out;
     }
+    if (scim_filter_has_string_boolean(p.filter))
+        note(d, SCIM_DIALECT_ENTRA_STRING_BOOLEAN);
     if (op == OP_REMOVE) {
         /* entra.remove-members-by-value: Entra ID (without aadOptscim062020) removes group
          * members with "path": "members" and "value": [{"value": id}]; patch.c removes the
@@ -377,6 +410,14 @@ static void fix_path_operation(struct dctx *d, enum op_kind op, json_t *operatio
      * "emails[type eq \"work\"].value"; patch.c creates the element the filter describes. */
     if (op == OP_ADD && p.filter && !filter_hits(d, &p))
         note(d, SCIM_DIALECT_ENTRA_ADD_ABSENT_FILTER_ELEMENT);
+    /* entra.replace-absent-filter-element: Entra ID (without aadOptscim062020, so "Replace")
+     * replaces a work e-mail the application no longer has with
+     * "emails[type eq \"work\"].value"; it is added instead of failing with noTarget, as the
+     * no-path form (entra.filtered-key) is. */
+    if (op == OP_REPLACE && capitalised && p.filter && p.sub && d->current && !filter_hits(d, &p)) {
+        note(d, SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT);
+        json_object_set_new(operation, op_key, json_string(op_names[OP_ADD]));
+    }
     if (op == OP_ADD && !p.filter && !p.sub && is_members(p.attr))
         check_member_add(d, &p, value);
 out:
@@ -453,6 +494,8 @@ static void fix_no_path_operation(struct dctx *d, enum op_kind op, json_t *value
             if (p.filter && !filter_hits(d, &p))
                 note(d, SCIM_DIALECT_ENTRA_ADD_ABSENT_FILTER_ELEMENT);
         }
+        if (scim_filter_has_string_boolean(p.filter))
+            note(d, SCIM_DIALECT_ENTRA_STRING_BOOLEAN);
         scim_path_clear(&p);
     }
     /* okta.no-path-replace: Okta deactivates and reactivates with {"op": "replace", "value":
@@ -474,8 +517,6 @@ static enum op_kind op_of(const char *text)
     return OP_UNKNOWN;
 }
 
-static const char *const op_names[] = {"add", "replace", "remove"};
-
 /* Normalises one member of "Operations" in place. Operations of the wrong shape are left for
  * patch.c to reject. */
 static void fix_operation(struct dctx *d, json_t *operation)
@@ -493,14 +534,15 @@ static void fix_operation(struct dctx *d, json_t *operation)
     op = op_of(json_string_value(opv));
     if (op == OP_UNKNOWN)
         return;
-    if (strcmp(json_string_value(opv), op_names[op]) != 0) {
+    bool capitalised = strcmp(json_string_value(opv), op_names[op]) != 0;
+    if (capitalised) {
         /* entra.capitalised-op: Entra ID (without aadOptscim062020) sends "Replace", "Add" and
          * "Remove"; RFC 7644 §3.5.2 spells them in lower case. */
         note(d, SCIM_DIALECT_ENTRA_CAPITALISED_OP);
         json_object_set_new(operation, op_key, json_string(op_names[op]));
     }
     if (json_is_string(pathv))
-        fix_path_operation(d, op, operation, path_key, value_key);
+        fix_path_operation(d, op, capitalised, operation, op_key, path_key, value_key);
     else if ((!pathv || json_is_null(pathv)) && op != OP_REMOVE && json_is_object(value))
         fix_no_path_operation(d, op, value);
 }
@@ -530,6 +572,23 @@ int scim_dialect_normalize_patch(const struct scim_resource_type *rt, const json
     return 0;
 }
 
+/*
+ * entra.adscim-schema: Entra ID's "Create Group" (and older User) requests list Microsoft's own
+ * "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group" in "schemas"; it
+ * names no attributes scimd could store, so it is dropped instead of refused as an unknown schema.
+ */
+static void drop_adscim_schemas(struct dctx *d, json_t *schemas)
+{
+    static const char prefix[] = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/";
+    for (size_t i = json_array_size(schemas); i-- > 0;) {
+        const char *urn = json_string_value(json_array_get(schemas, i));
+        if (urn && strncasecmp(urn, prefix, sizeof(prefix) - 1) == 0) {
+            note(d, SCIM_DIALECT_ENTRA_ADSCIM_SCHEMA);
+            json_array_remove(schemas, i);
+        }
+    }
+}
+
 int scim_dialect_normalize_resource(const struct scim_resource_type *rt, const json_t *body,
                                     json_t **out, struct scim_dialect_report *report,
                                     struct scim_err *err)
@@ -543,6 +602,8 @@ int scim_dialect_normalize_resource(const struct scim_resource_type *rt, const j
     void *tmp;
 
     (void)err;
+    if (json_is_object(copy))
+        drop_adscim_schemas(&d, scim_json_get_ci(copy, "schemas"));
     if (rt && json_is_object(copy)) {
         size_t n_common;
         const struct scim_attr *common = scim_schema_common_attrs(&n_common);

@@ -38,6 +38,9 @@ enum scim_dialect_rule {
     SCIM_DIALECT_OKTA_NO_PATH_REPLACE,            /* Okta: replace without path, plain keys */
     SCIM_DIALECT_OKTA_MEMBER_WITHOUT_TYPE,        /* Okta: members added without "type" */
     SCIM_DIALECT_JUMPCLOUD_REPEATED_MEMBER_ADD,   /* JumpCloud: adds a member already present */
+    SCIM_DIALECT_ENTRA_ADSCIM_SCHEMA,             /* Entra ID: Microsoft's ADSCIM URN in schemas */
+    SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT, /* Entra ID: "Replace" emails[type eq …] */
+    SCIM_DIALECT_ENTRA_SINGULAR_ARRAY,                /* Entra ID: manager as [{"value": id}] */
     SCIM_DIALECT_N_RULES
 };
 
@@ -52,6 +55,9 @@ struct scim_dialect_report {
 
 /* Empties the report. */
 void scim_dialect_report_clear(struct scim_dialect_report *report);
+
+/* Records that rule fired (for rules detected outside this module, e.g. in a query filter). */
+void scim_dialect_report_note(struct scim_dialect_report *report, enum scim_dialect_rule rule);
 
 /* True when rule fired. */
 bool scim_dialect_report_has(const struct scim_dialect_report *report, enum scim_dialect_rule rule);
@@ -73,7 +79,9 @@ char *scim_dialect_report_join(const struct scim_dialect_report *report, char *b
  * scim_patch_apply. current (borrowed; the normalised document being patched, without id and
  * meta; may be NULL) is what the detections that depend on the document (an absent filtered
  * element, a member already present) look at: the document before the request, not between its
- * operations, so it only affects the report, never the result. *out is a new reference the
+ * operations, so it only affects the report, never the result (except
+ * entra.replace-absent-filter-element, which turns a capitalised "Replace" whose value filter
+ * matches no element of current into an "add" that creates it). *out is a new reference the
  * caller json_decref()s: a rewritten deep copy of body (body itself is never changed). The rules
  * that fired are added to report (which is not cleared first; NULL: not recorded).
  * A body of the wrong shape is copied unchanged for scim_patch_apply to reject with the right

@@ -459,8 +459,9 @@ static int check_compare(struct parser *p, struct scim_filter *f, size_t path_po
         if (f->op == SCIM_OP_PR ||
             (json_is_null(f->value) && (f->op == SCIM_OP_EQ || f->op == SCIM_OP_NE)))
             goto out;
-        const struct scim_attr *value =
-            leaf->multi_valued ? scim_attr_find(leaf->sub_attrs, leaf->n_sub_attrs, "value") : NULL;
+        /* "emails eq x" and "manager eq id" compare the "value" sub-attribute (Entra ID filters
+         * a user's manager so, RFC 7643 §4.3 gives it one). */
+        const struct scim_attr *value = scim_attr_find(leaf->sub_attrs, leaf->n_sub_attrs, "value");
         if (!value) {
             scim_path_format(&f->path, name, sizeof(name));
             rc = fail(p, path_pos, "%s is complex; compare one of its sub-attributes, e.g. %s.%s",
@@ -486,6 +487,16 @@ static int check_compare(struct parser *p, struct scim_filter *f, size_t path_po
             rc = fail(p, op_pos, "'%s' is not defined for the boolean attribute %s", op_name(f->op),
                       name);
             goto out;
+        }
+        /* entra.string-boolean in a filter: Entra ID writes app roles to
+         * roles[primary eq "True"].value; the string stands for the boolean. */
+        if (json_is_string(v) && (strcasecmp(json_string_value(v), "true") == 0 ||
+                                  strcasecmp(json_string_value(v), "false") == 0)) {
+            bool truth = strcasecmp(json_string_value(v), "true") == 0;
+            json_decref(f->value);
+            f->value = json_boolean(truth);
+            f->string_boolean = true;
+            break;
         }
         if (!json_is_boolean(v))
             rc = fail(p, value_pos, "%s is boolean; compare it with true or false", name);
@@ -1189,6 +1200,14 @@ static bool compare_holds(const struct scim_filter *f, const json_t *v, bool sub
     if (presence && f->op == SCIM_OP_EQ)
         return !found;
     return found;
+}
+
+bool scim_filter_has_string_boolean(const struct scim_filter *f)
+{
+    if (!f)
+        return false;
+    return f->string_boolean || scim_filter_has_string_boolean(f->left) ||
+           scim_filter_has_string_boolean(f->right);
 }
 
 bool scim_filter_match_element(const struct scim_filter *f, const json_t *element)

@@ -61,6 +61,7 @@ struct scim_filter {
     enum scim_filter_op op;    /* COMPARE */
     json_t *value;             /* COMPARE: owned literal (string, number, true/false, null);
                                   NULL for pr */
+    bool string_boolean;       /* COMPARE: value was "True"/"False" (any case) for a boolean */
     struct scim_filter *left;  /* AND, OR, NOT, VALUE_PATH */
     struct scim_filter *right; /* AND, OR */
 };
@@ -112,6 +113,10 @@ void scim_filter_free(struct scim_filter *f);
  * pr matches a value that is not null, not "" and not an empty array or object.
  */
 bool scim_filter_match(const struct scim_filter *f, const json_t *resource);
+
+/* True when some comparison of f took a string "True"/"False" for a boolean (reported as the
+ * IdP dialect rule entra.string-boolean). */
+bool scim_filter_has_string_boolean(const struct scim_filter *f);
 
 /*
  * True when one element (borrowed) of a multi-valued complex attribute matches f, whose paths are

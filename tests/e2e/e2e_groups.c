@@ -262,10 +262,18 @@ static void test_e2e_groups_entra(void **state)
         e2e_get(srv, srv->token, "/scim/v2/Groups?excludedAttributes=members&filter=%s", filter);
     assert_json_int(r, "totalResults", 0);
     e2e_resp_free(r);
-    r = post_group(srv->token, "{\"schemas\":[\"" GROUP_SCHEMA "\"],\"externalId\":\"8aa1a0c0-"
-                               "c4c3-4bc0-b4a5-2ef676900159\",\"displayName\":\"Entra Group\","
-                               "\"members\":[]}");
+    /* The "Create Group" body of Microsoft's SCIM tutorial, Microsoft's ADSCIM schema URN and
+     * all (entra.adscim-schema drops it). */
+    r = post_group(
+        srv->token,
+        "{\n    \"schemas\": [\"urn:ietf:params:scim:schemas:core:2.0:Group\", "
+        "\"http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group\"],\n"
+        "    \"externalId\": \"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159\",\n"
+        "    \"displayName\": \"Entra Group\",\n"
+        "    \"meta\": {\n        \"resourceType\": \"Group\"\n    }\n}");
     assert_status(r, 201);
+    assert_json_str(r, "schemas[0]", GROUP_SCHEMA);
+    assert_json_absent(r, "schemas[1]");
     assert_json_str(r, "externalId", "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159");
     snprintf(g.v, sizeof(g.v), "%s", e2e_str(r->json, "id"));
     e2e_resp_free(r);

@@ -369,6 +369,100 @@ static void test_e2e_patch_entra_manager(void **state)
     e2e_resp_free(r);
 }
 
+/* The tutorial's "Example 5" (a manager as a list of one with $ref) and "Example 4" (the manager
+ * checked with a filter on the complex attribute itself). */
+static void test_e2e_patch_entra_manager_list_and_filter(void **state)
+{
+    (void)state;
+    struct user boss, u;
+    create("entra-ex5-boss@example.com", NULL, &boss);
+    create("entra-ex5@example.com", NULL, &u);
+    char *body = scim_asprintf(
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{"
+        "\"op\":\"Add\",\"path\":\"manager\",\"value\":[{\"$ref\":"
+        "\"http://example.com/scim/Users/%s\",\"value\":\"%s\"}]}]}",
+        boss.id, boss.id);
+    struct e2e_resp *r = patch_raw(u.id, body, NULL);
+    scim_free(body);
+    assert_status(r, 200);
+    assert_json_str(r, MANAGER_AT, boss.id);
+    assert_dialect_logged(r, "entra.capitalised-op,entra.singular-array");
+    e2e_resp_free(r);
+
+    char *filter = scim_asprintf("id eq \"%s\" and manager eq \"%s\"", u.id, boss.id);
+    r = e2e_filter_users(srv, srv->token, filter);
+    scim_free(filter);
+    assert_status(r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r->json, "totalResults")), 1);
+    assert_json_str(r, "Resources[0].id", u.id);
+    e2e_resp_free(r);
+    filter = scim_asprintf("id eq \"%s\" and manager eq \"%s\"", u.id, u.id);
+    r = e2e_filter_users(srv, srv->token, filter);
+    scim_free(filter);
+    assert_status(r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r->json, "totalResults")), 0);
+    e2e_resp_free(r);
+}
+
+/* App roles ("Customize attribute mappings", SingleAppRoleAssignment): Entra ID writes
+ * roles[primary eq "True"].value, a string where the filter grammar wants a boolean. */
+static void test_e2e_patch_entra_app_role(void **state)
+{
+    (void)state;
+    struct user u;
+    create("entra-approle@example.com",
+           "{\"emails\":[{\"value\":\"approle@example.com\",\"primary\":true}]}", &u);
+    struct e2e_resp *r = patch_raw(
+        u.id,
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{"
+        "\"op\":\"Add\",\"path\":\"roles[primary eq \\\"True\\\"].value\",\"value\":\"User\"}]}",
+        NULL);
+    assert_status(r, 200);
+    assert_dialect_logged(
+        r, "entra.capitalised-op,entra.string-boolean,entra.add-absent-filter-element");
+    e2e_resp_free(r);
+    r = patch_raw(
+        u.id,
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{"
+        "\"op\":\"Replace\",\"path\":\"roles[primary eq \\\"True\\\"].value\","
+        "\"value\":\"Admin\"}]}",
+        NULL);
+    assert_status(r, 200);
+    assert_dialect_logged(r, "entra.capitalised-op,entra.string-boolean");
+    /* The IdP's role first, then the default role every user has (roles.h). */
+    assert_json_str(r, "roles[0].value", "Admin");
+    assert_true(json_is_true(e2e_json_at(r->json, "roles[0].primary")));
+    e2e_resp_free(r);
+    /* The same string boolean in a query filter. */
+    char *filter = scim_asprintf("id eq \"%s\" and emails[primary eq \"True\"]", u.id);
+    r = e2e_filter_users(srv, srv->token, filter);
+    scim_free(filter);
+    assert_status(r, 200);
+    assert_int_equal(json_integer_value(json_object_get(r->json, "totalResults")), 1);
+    assert_dialect_logged(r, "entra.string-boolean");
+    e2e_resp_free(r);
+}
+
+/* "Replace" (Entra ID's spelling) of a filtered element the user does not have adds it; the
+ * RFC's lower-case replace keeps 400 noTarget (test_e2e_patch_entra_add_absent_filter_element). */
+static void test_e2e_patch_entra_replace_absent_filter_element(void **state)
+{
+    (void)state;
+    struct user u;
+    create("entra-replace-absent@example.com", NULL, &u);
+    struct e2e_resp *r = patch_raw(
+        u.id,
+        "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{"
+        "\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+        "\"value\":\"kkom@contoso.example\"}]}",
+        NULL);
+    assert_status(r, 200);
+    assert_json_str(r, "emails[0].value", "kkom@contoso.example");
+    assert_json_str(r, "emails[0].type", "work");
+    assert_dialect_logged(r, "entra.capitalised-op,entra.replace-absent-filter-element");
+    e2e_resp_free(r);
+}
+
 /* A first work e-mail added with emails[type eq "work"].value when the user has none. */
 static void test_e2e_patch_entra_add_absent_filter_element(void **state)
 {
@@ -846,6 +940,9 @@ int main(void)
         cmocka_unit_test(test_e2e_patch_entra_dotted_and_urn_keys),
         cmocka_unit_test(test_e2e_patch_entra_manager),
         cmocka_unit_test(test_e2e_patch_entra_add_absent_filter_element),
+        cmocka_unit_test(test_e2e_patch_entra_manager_list_and_filter),
+        cmocka_unit_test(test_e2e_patch_entra_app_role),
+        cmocka_unit_test(test_e2e_patch_entra_replace_absent_filter_element),
         cmocka_unit_test(test_e2e_patch_entra_filtered_key_without_path),
         cmocka_unit_test(test_e2e_patch_entra_empty_then_null_clear),
         cmocka_unit_test(test_e2e_patch_okta_no_path_deactivate),

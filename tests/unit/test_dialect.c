@@ -446,6 +446,57 @@ static const struct dialect_case entra_cases[] = {
      .expect = U_HEAD U_NAME U_DISPLAY "'active':true,'emails':[" U_EMAIL_WORK
                                        "]," U_ENT_MANAGER("m-1") "}",
      .rules = "entra.capitalised-op,entra.remove-members-by-value"},
+    /* App roles ("Customize attribute mappings", SingleAppRoleAssignment): the filter compares
+     * the boolean primary with the string "True". */
+    {.name = "entra_app_role_string_boolean_filter_add",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Add\",\"path\":\"roles[primary eq \\\"True\\\"].value\","
+                 "\"value\":\"User\"}"),
+     .expect = SMALL_WITH("'roles':[{'primary':true,'value':'User'}]"),
+     .rules = "entra.capitalised-op,entra.string-boolean,entra.add-absent-filter-element"},
+    {.name = "entra_app_role_string_boolean_filter_replace",
+     .doc = SMALL_WITH("'roles':[{'value':'User','primary':true},{'value':'Other'}]"),
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"roles[primary eq \\\"True\\\"].value\","
+                 "\"value\":\"Admin\"}"),
+     .expect = SMALL_WITH("'roles':[{'value':'Admin','primary':true},{'value':'Other'}]"),
+     .rules = "entra.capitalised-op,entra.string-boolean"},
+    {.name = "entra_app_role_string_boolean_filtered_key",
+     .doc = SMALL_WITH("'roles':[{'value':'User','primary':true}]"),
+     .req = BODY("{\"op\":\"replace\",\"value\":{\"roles[primary eq \\\"TRUE\\\"].value\":"
+                 "\"Admin\"}}"),
+     .expect = SMALL_WITH("'roles':[{'value':'Admin','primary':true}]"),
+     .rules = "entra.string-boolean,entra.filtered-key"},
+    /* "Replace" (Entra's spelling) of a work e-mail the user does not have: added, not 400. */
+    {.name = "entra_replace_absent_filter_element_is_added",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+                 "\"value\":\"kkom@contoso.example\"}"),
+     .expect = SMALL_WITH("'emails':[{'type':'work','value':'kkom@contoso.example'}]"),
+     .rules = "entra.capitalised-op,entra.replace-absent-filter-element"},
+    /* A matching element is replaced as usual; no rewrite. */
+    {.name = "entra_replace_present_filter_element_is_replaced",
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"home\\\"].value\","
+                 "\"value\":\"new@home.example\"}"),
+     .expect = U_HEAD U_NAME U_DISPLAY
+     "'active':true,'emails':[" U_EMAIL_WORK
+     ",{'value':'new@home.example','type':'home'}]," U_ENT_MANAGER("m-1") "}",
+     .rules = "entra.capitalised-op"},
+    /* RFC 7644 §3.5.2.3 spelling: still 400 noTarget. */
+    {.name = "rfc_replace_absent_filter_element_is_no_target",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"replace\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+                 "\"value\":\"kkom@contoso.example\"}"),
+     .status = 400,
+     .scim_type = SCIM_TYPE_NO_TARGET,
+     .rules = ""},
+    /* The tutorial's "Example 5": a manager added as a list of one with $ref. */
+    {.name = "entra_manager_as_list_of_one",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Add\",\"path\":\"manager\",\"value\":[{\"$ref\":"
+                 "\"http://example.com/scim/Users/m-7\",\"value\":\"m-7\"}]}"),
+     .expect = "{'schemas':['" CORE "'],'userName':'bjensen','" ENT "':{'manager':{'value':'m-7',"
+               "'$ref':'http://example.com/scim/Users/m-7'}}}",
+     .rules = "entra.capitalised-op,entra.singular-array"},
 };
 
 static void test_dialect_entra_patch(void **state)
@@ -708,6 +759,29 @@ static void test_dialect_resource_body(void **state)
     json_decref(body);
 }
 
+/* entra.adscim-schema: the "Create Group" body of Microsoft's SCIM tutorial. */
+static void test_dialect_adscim_schema_dropped(void **state)
+{
+    json_t *body = q("{\"schemas\":[\"" GROUP_CORE "\",\"http://schemas.microsoft.com/2006/11/"
+                     "ResourceManagement/ADSCIM/2.0/Group\"],\"externalId\":\"8aa1a0c0\","
+                     "\"displayName\":\"displayName\",\"meta\":{\"resourceType\":\"Group\"}}");
+    json_t *want = q("{'schemas':['" GROUP_CORE "'],'externalId':'8aa1a0c0',"
+                     "'displayName':'displayName','meta':{'resourceType':'Group'}}");
+    json_t *out = NULL;
+    struct scim_dialect_report report = {0};
+    char rules[SCIM_DIALECT_REPORT_BUF];
+
+    (void)state;
+    assert_int_equal(scim_dialect_normalize_resource(group_rt(), body, &out, &report, NULL), 0);
+    assert_true(json_equal(out, want));
+    assert_string_equal(scim_dialect_report_join(&report, rules, sizeof(rules)),
+                        "entra.adscim-schema");
+    assert_int_equal(json_array_size(json_object_get(body, "schemas")), 2);
+    json_decref(out);
+    json_decref(want);
+    json_decref(body);
+}
+
 static void test_dialect_standard_resource_body_is_unchanged(void **state)
 {
     const struct scim_resource_type *rt = scim_resource_type_find("User");
@@ -774,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_dialect_without_current_document),
         cmocka_unit_test(test_dialect_rewritten_body),
         cmocka_unit_test(test_dialect_resource_body),
+        cmocka_unit_test(test_dialect_adscim_schema_dropped),
         cmocka_unit_test(test_dialect_standard_resource_body_is_unchanged),
         cmocka_unit_test(test_dialect_report_names_and_join),
     };

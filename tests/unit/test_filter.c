@@ -631,7 +631,41 @@ static void test_filter_complex_without_subattribute(void **state)
     parse_fails("name eq \"Barbara\"", 1,
                 "name is complex; compare one of its sub-attributes, e.g. name.");
     parse_fails("meta gt \"x\"", 1, "meta is complex");
-    parse_fails(SCIM_SCHEMA_ENTERPRISE_USER ":manager eq \"x\"", 1, "manager is complex");
+    parse_fails(SCIM_SCHEMA_ENTERPRISE_USER ":manager.nope eq \"x\"", 1, "no such sub-attribute");
+}
+
+/* A singular complex attribute with a "value" sub-attribute compares it, as a multi-valued one
+ * does: Entra ID checks a manager with "manager eq \"id\"". */
+static void test_filter_manager_compares_value(void **state)
+{
+    (void)state;
+    json_t *doc = load(bjensen_json);
+    struct scim_filter *f = parse_ok("manager eq \"26118915-6090\"");
+    assert_non_null(f->path.sub);
+    assert_string_equal(f->path.sub->name, "value");
+    scim_filter_free(f);
+    assert_matches(doc, "manager eq \"26118915-6090\"", true);
+    assert_matches(doc, SCIM_SCHEMA_ENTERPRISE_USER ":manager eq \"26118915-6090\"", true);
+    assert_matches(doc, "manager eq \"someone-else\"", false);
+    json_decref(doc);
+}
+
+/* entra.string-boolean: "True"/"false" in any case compare as booleans, and the parse says so. */
+static void test_filter_string_boolean(void **state)
+{
+    (void)state;
+    json_t *doc = load(bjensen_json);
+    struct scim_filter *f = parse_ok("emails[primary eq \"True\"]");
+    assert_true(scim_filter_has_string_boolean(f));
+    scim_filter_free(f);
+    f = parse_ok("emails[primary eq true] and active eq true");
+    assert_false(scim_filter_has_string_boolean(f));
+    scim_filter_free(f);
+    assert_matches(doc, "emails[primary eq \"True\" and type eq \"work\"]", true);
+    assert_matches(doc, "emails[primary eq \"TRUE\" and type eq \"home\"]", false);
+    assert_matches(doc, "active eq \"false\"", false);
+    assert_matches(doc, "not (active eq \"False\")", true);
+    json_decref(doc);
 }
 
 static void test_filter_ordering_on_boolean_or_binary(void **state)
@@ -648,7 +682,7 @@ static void test_filter_ordering_on_boolean_or_binary(void **state)
 static void test_filter_literal_type_mismatch(void **state)
 {
     (void)state;
-    parse_fails("active eq \"true\"", 11, "active is boolean");
+    parse_fails("active eq \"yes\"", 11, "active is boolean");
     parse_fails("userName eq 42", 13, "userName is a string");
     parse_fails("userName eq true", 13, "is a string");
     parse_fails_rt(&widget_rt, "count eq \"3\"", NULL, 10, "count is a number");
@@ -1134,6 +1168,8 @@ int main(void)
         cmocka_unit_test(test_filter_not_requires_parentheses),
         cmocka_unit_test(test_filter_unknown_attribute),
         cmocka_unit_test(test_filter_complex_without_subattribute),
+        cmocka_unit_test(test_filter_manager_compares_value),
+        cmocka_unit_test(test_filter_string_boolean),
         cmocka_unit_test(test_filter_ordering_on_boolean_or_binary),
         cmocka_unit_test(test_filter_literal_type_mismatch),
         cmocka_unit_test(test_filter_datetime_literals),
