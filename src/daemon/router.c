@@ -257,7 +257,11 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
     }
     if (req->params[0] && req->route_data)
         snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", req->params[0]);
-    if (chosen->flags & (ROUTE_AUTH | ROUTE_LIMITED)) {
+    /* The token endpoint refuses a blocked address outright. Bearer routes check the token
+     * first: one that verifies is served whatever its address did (behind a reverse proxy every
+     * IdP shares one address, and a stranger's bad tokens must not lock the tenants out); one
+     * that fails from a blocked address gets the 429 instead of the 401. */
+    if ((chosen->flags & ROUTE_LIMITED) && !(chosen->flags & ROUTE_AUTH)) {
         rc = check_address(req, err);
         if (rc < 0)
             goto out;
@@ -272,8 +276,13 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
     if (chosen->flags & ROUTE_AUTH) {
         rc = scim_auth_bearer(req, err);
         if (rc < 0) {
-            if (err->status == 401)
+            if (err->status == 401) {
+                struct scim_err limited;
+                scim_err_clear(&limited);
+                if (check_address(req, &limited) < 0)
+                    *err = limited;
                 scim_router_auth_failed(req);
+            }
             goto out;
         }
         rc = check_tenant_rate(req, err);
