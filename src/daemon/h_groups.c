@@ -140,7 +140,7 @@ int scim_derive_fill_resource(struct scim_request *req, const struct scim_resour
 /* Responds with the group res rendered with what p asks for (members from the rows). */
 static int respond_group(struct scim_request *req, const struct scim_resource_type *rt,
                          const struct scim_projection *p, const struct scim_resource *res,
-                         int status, bool with_location, struct scim_err *err)
+                         int status, struct scim_err *err)
 {
     json_t *doc = scim_resource_render(rt, res, req->base_url);
     const char *ids[1] = {res->id};
@@ -150,7 +150,7 @@ static int respond_group(struct scim_request *req, const struct scim_resource_ty
         return rc;
     }
     scim_projection_apply(rt, p, doc);
-    scim_request_resource_headers(req, rt, res, with_location);
+    scim_request_resource_headers(req, rt, res);
     scim_request_respond(req, status, doc);
     return 0;
 }
@@ -348,7 +348,7 @@ int scim_h_group_create(struct scim_request *req, struct scim_err *err)
     req->audit.written = true;
     snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", res.id);
     note_skipped(req, res.id, &rep);
-    rc = respond_group(req, rt, &p, &res, 201, true, err);
+    rc = respond_group(req, rt, &p, &res, 201, err);
 out:
     scim_members_report_clear(&rep);
     scim_resource_clear(&res);
@@ -418,7 +418,7 @@ int scim_h_group_replace(struct scim_request *req, struct scim_err *err)
             goto out;
         req->audit.written = true;
         note_skipped(req, current.id, &rep);
-        rc = respond_group(req, rt, &p, &updated, 200, false, err);
+        rc = respond_group(req, rt, &p, &updated, 200, err);
         goto out;
     }
     rc = busy(err);
@@ -845,9 +845,9 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     if (rc < 0)
         goto out;
     if (with_body) {
-        rc = respond_group(req, rt, &p, &updated, 200, false, err);
+        rc = respond_group(req, rt, &p, &updated, 200, err);
     } else {
-        scim_request_resource_headers(req, rt, &updated, false);
+        scim_request_resource_headers(req, rt, &updated);
         scim_request_respond(req, 204, NULL);
     }
 out:

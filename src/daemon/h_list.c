@@ -358,6 +358,15 @@ int scim_h_resource_list(struct scim_request *req, struct scim_err *err)
     return rc;
 }
 
+int scim_h_root_list(struct scim_request *req, struct scim_err *err)
+{
+    struct list_params p;
+    params_from_query(req, &p);
+    int rc = search_all(req, &p, err);
+    params_clear(&p);
+    return rc;
+}
+
 int scim_h_resource_search(struct scim_request *req, struct scim_err *err)
 {
     struct list_params p = {0};

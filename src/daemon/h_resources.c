@@ -34,8 +34,7 @@ static const struct scim_resource_type *route_rt(const struct scim_request *req)
 
 /* Responds with one rendered, projected resource. */
 static int respond_resource(struct scim_request *req, const struct scim_resource_type *rt,
-                            const struct scim_resource *res, int status, bool with_location,
-                            struct scim_err *err)
+                            const struct scim_resource *res, int status, struct scim_err *err)
 {
     struct scim_projection p;
     int rc = scim_request_projection(req, rt, &p, err);
@@ -52,7 +51,7 @@ static int respond_resource(struct scim_request *req, const struct scim_resource
     }
     scim_projection_apply(rt, &p, doc);
     scim_projection_clear(&p);
-    scim_request_resource_headers(req, rt, res, with_location);
+    scim_request_resource_headers(req, rt, res);
     scim_request_respond(req, status, doc);
     return 0;
 }
@@ -118,7 +117,7 @@ int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
         goto out;
     req->audit.written = true;
     snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", res.id);
-    rc = respond_resource(req, rt, &res, 201, true, err);
+    rc = respond_resource(req, rt, &res, 201, err);
 out:
     if (password) {
         sodium_memzero(password, strlen(password));
@@ -142,11 +141,11 @@ int scim_h_resource_get(struct scim_request *req, struct scim_err *err)
     char inm[512];
     if (scim_resource_etag_list_matches(
             scim_request_header_list(req, "If-None-Match", inm, sizeof(inm)), res.version)) {
-        scim_request_resource_headers(req, rt, &res, false);
+        scim_request_resource_headers(req, rt, &res);
         scim_request_respond(req, 304, NULL);
         goto out;
     }
-    rc = respond_resource(req, rt, &res, 200, false, err);
+    rc = respond_resource(req, rt, &res, 200, err);
 out:
     scim_resource_clear(&res);
     return rc;
@@ -264,7 +263,7 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
             changed = password != NULL || !json_equal(doc, current.doc);
         if (!changed) {
             /* Nothing to write: version and lastModified stay as they are. */
-            rc = respond_resource(req, rt, &current, 200, false, err);
+            rc = respond_resource(req, rt, &current, 200, err);
             goto out;
         }
         if (password) {
@@ -289,7 +288,7 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
         req->audit.written = true;
         if (deactivates(current.doc, doc))
             on_deactivated(req, &updated);
-        rc = respond_resource(req, rt, &updated, 200, false, err);
+        rc = respond_resource(req, rt, &updated, 200, err);
         goto out;
     }
     rc = scim_err_set(err, 409, NULL,

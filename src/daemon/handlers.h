@@ -34,6 +34,10 @@ int scim_h_resource_delete(struct scim_request *req, struct scim_err *err);
  * served resource type. */
 int scim_h_resource_search(struct scim_request *req, struct scim_err *err);
 
+/* h_list.c: GET on the SCIM root, a query across every served resource type (RFC 7644
+ * §3.4.2.1) with the parameters of GET /{rt}: what POST /.search answers for the same query. */
+int scim_h_root_list(struct scim_request *req, struct scim_err *err);
+
 /* h_admin.c: the admin API under /api/v1 (scope admin; docs/ADMIN_API.md). The tenant is the
  * admin token's; req->params[0] is the token id of DELETE. */
 int scim_h_admin_tokens_create(struct scim_request *req, struct scim_err *err);

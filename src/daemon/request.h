@@ -117,9 +117,9 @@ void scim_request_respond(struct scim_request *req, int status, json_t *body);
 int scim_request_projection(const struct scim_request *req, const struct scim_resource_type *rt,
                             struct scim_projection *p, struct scim_err *err);
 
-/* Adds ETag (and Location when with_location) for a stored resource of type rt. */
+/* Adds ETag and Location (meta.location) for a stored resource of type rt. */
 void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
-                                   const struct scim_resource *res, bool with_location);
+                                   const struct scim_resource *res);
 
 /*
  * The conditional headers of a write, If-Match and If-None-Match (RFC 9110 §13.1.1-2 with the

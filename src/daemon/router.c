@@ -61,8 +61,8 @@ static const struct route routes[] = {
     {"PATCH", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
     {"DELETE", "/scim/v2/Me", scim_h_not_implemented, SCIM_READ},
     {"POST", "/scim/v2/Bulk", scim_h_not_implemented, SCIM_READ},
-    /* Queries across resource types at the root (RFC 7644 §3.4.2.1); POST /.search is served. */
-    {"GET", "/scim/v2", scim_h_not_implemented, SCIM_READ},
+    /* Queries across resource types at the root (RFC 7644 §3.4.2.1), as POST /.search. */
+    {"GET", "/scim/v2", scim_h_root_list, SCIM_READ},
     {"GET", "/scim/v2/Schemas", scim_h_schemas_list, SCIM_READ},
     {"GET", "/scim/v2/Schemas/*", scim_h_schema_get, SCIM_READ},
     {"GET", "/scim/v2/ResourceTypes", scim_h_resource_types_list, SCIM_READ},

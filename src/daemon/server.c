@@ -145,15 +145,15 @@ int scim_request_projection(const struct scim_request *req, const struct scim_re
 }
 
 void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
-                                   const struct scim_resource *res, bool with_location)
+                                   const struct scim_resource *res)
 {
     char etag[SCIM_ETAG_BUF];
     scim_request_add_header(req, "ETag", scim_resource_etag(res->version, etag, sizeof(etag)));
-    if (with_location) {
-        char *location = scim_asprintf("%s%s/%s", req->base_url, rt->endpoint, res->id);
-        scim_request_add_header(req, "Location", location);
-        scim_free(location);
-    }
+    /* On every response that carries the resource, as RFC 7644's examples show (§3.3 requires
+     * it on 201); the same URI as meta.location. */
+    char *location = scim_asprintf("%s%s/%s", req->base_url, rt->endpoint, res->id);
+    scim_request_add_header(req, "Location", location);
+    scim_free(location);
 }
 
 int scim_request_write_precondition(const struct scim_request *req, int64_t current,

@@ -1652,8 +1652,19 @@ static void test_e2e_query_search_equals_get(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         search_equals_get("/scim/v2/Users/.search", cases[i].body, cases[i].query);
         /* Root search: these filters name User attributes only, so only Users can match. */
-        if (!strstr(cases[i].body, "cursor") && strstr(cases[i].body, "filter"))
+        if (!strstr(cases[i].body, "cursor") && strstr(cases[i].body, "filter")) {
             search_equals_get("/scim/v2/.search", cases[i].body, cases[i].query);
+            /* GET on the root (RFC 7644 §3.4.2.1) answers what POST /.search does. */
+            struct e2e_resp *root = get(srv->token, "/scim/v2?%s", cases[i].query);
+            struct e2e_resp *post =
+                send_json("POST", srv->token, cases[i].body, "/scim/v2/.search");
+            assert_int_equal(root->status, 200);
+            if (!json_equal(root->json, post->json))
+                e2e_fail(root, "GET /scim/v2?%s must equal POST /.search %s, which answered %s",
+                         cases[i].query, cases[i].body, post->body);
+            e2e_resp_free(root);
+            e2e_resp_free(post);
+        }
     }
     /* A body without the SearchRequest schema, or with the wrong types, is refused. */
     static const char *const bad[] = {

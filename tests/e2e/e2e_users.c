@@ -137,6 +137,8 @@ static void test_e2e_get_user_by_id(void **state)
     assert_json_str(r, "displayName", "Get Me");
     assert_header(r, "ETag", u.etag);
     assert_json_str(r, "meta.version", u.etag);
+    /* Location on every response with the resource, as RFC 7644 §3.4.1's example shows. */
+    assert_header(r, "Location", e2e_str(r->json, "meta.location"));
     e2e_resp_free(r);
 }
 
