@@ -31,10 +31,21 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
     if (!header || !header[0])
         return unauthorized(req, err, false,
                             "Authentication required: send 'Authorization: Bearer <token>'.");
-    if (strncasecmp(header, "Bearer ", 7) != 0)
-        return unauthorized(req, err, false,
-                            "The Authorization header must use the Bearer scheme.");
     const char *token = header + 7;
+    if (strncasecmp(header, "Bearer ", 7) != 0) {
+        /* okta.token-without-bearer: Okta's "HTTP Header" authentication sends the header value
+         * as the admin typed it, often the token alone. A value that is a whole well-formed
+         * token is taken as one (it is verified like any other). */
+        size_t n = strlen(header);
+        while (n > 0 && header[n - 1] == ' ')
+            n--;
+        if (!scim_token_well_formed(header, n))
+            return unauthorized(req, err, false,
+                                "The Authorization header must use the Bearer scheme: "
+                                "'Authorization: Bearer <token>'.");
+        req->auth.without_bearer = true;
+        token = header;
+    }
     while (*token == ' ')
         token++;
     size_t len = strlen(token);

@@ -35,8 +35,9 @@ struct scim_auth {
     bool ok;
     struct scim_tenant tenant;
     char token_id[48];
-    unsigned scopes;    /* enum scim_scope bits */
-    char client_id[48]; /* the OAuth client of an access token from /oauth/token; "" otherwise */
+    unsigned scopes;     /* enum scim_scope bits */
+    char client_id[48];  /* the OAuth client of an access token from /oauth/token; "" otherwise */
+    bool without_bearer; /* the token came without "Bearer " (okta.token-without-bearer) */
 };
 
 /* What the audit row of a request says beyond the request itself (audit.h). */

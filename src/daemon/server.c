@@ -294,7 +294,10 @@ static void access_log(const struct scim_request *req)
     if (us < 0)
         us = 0;
     char dialect[SCIM_DIALECT_REPORT_BUF];
-    scim_dialect_report_join(&req->dialect, dialect, sizeof(dialect));
+    struct scim_dialect_report rules = req->dialect;
+    if (req->auth.without_bearer)
+        scim_dialect_report_note(&rules, SCIM_DIALECT_OKTA_TOKEN_WITHOUT_BEARER);
+    scim_dialect_report_join(&rules, dialect, sizeof(dialect));
     char path[512];
     quote_for_log(req->path ? req->path : "-", path, sizeof(path));
     scim_log(SCIM_LOG_INFO,

@@ -44,6 +44,8 @@
  *                                             attribute ("manager": [{"value": id}]) → the
  *                                             element.
  * - entra.string-boolean also covers filters (filter.c): roles[primary eq "True"].
+ * - okta.token-without-bearer       detect    "Authorization: <token>" without the Bearer
+ *                                             scheme, taken as the token (daemon/auth.c).
  */
 #include "dialect.h"
 
@@ -74,6 +76,7 @@ static const char *const rule_names[SCIM_DIALECT_N_RULES] = {
     [SCIM_DIALECT_ENTRA_ADSCIM_SCHEMA] = "entra.adscim-schema",
     [SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT] = "entra.replace-absent-filter-element",
     [SCIM_DIALECT_ENTRA_SINGULAR_ARRAY] = "entra.singular-array",
+    [SCIM_DIALECT_OKTA_TOKEN_WITHOUT_BEARER] = "okta.token-without-bearer",
 };
 
 enum op_kind { OP_ADD, OP_REPLACE, OP_REMOVE, OP_UNKNOWN };

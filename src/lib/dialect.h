@@ -41,6 +41,7 @@ enum scim_dialect_rule {
     SCIM_DIALECT_ENTRA_ADSCIM_SCHEMA,             /* Entra ID: Microsoft's ADSCIM URN in schemas */
     SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT, /* Entra ID: "Replace" emails[type eq …] */
     SCIM_DIALECT_ENTRA_SINGULAR_ARRAY,                /* Entra ID: manager as [{"value": id}] */
+    SCIM_DIALECT_OKTA_TOKEN_WITHOUT_BEARER,           /* Okta: "Authorization: <token>" (auth.c) */
     SCIM_DIALECT_N_RULES
 };
 

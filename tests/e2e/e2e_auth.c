@@ -92,6 +92,35 @@ static void test_e2e_lowercase_bearer_scheme_accepted(void **state)
     scim_free(line);
 }
 
+/* okta.token-without-bearer: Okta's "HTTP Header" authentication sends the value as typed, often
+ * the token alone. It is served and the access line names the rule; an unknown one is a 401. */
+static void test_e2e_token_without_bearer_scheme(void **state)
+{
+    (void)state;
+    char *line = scim_asprintf("Authorization: %s", srv->token);
+    struct e2e_resp *r = get_users_with_header(line);
+    scim_free(line);
+    assert_status(r, 200);
+    const char *rid = e2e_header(r, "X-Request-Id");
+    assert_non_null(rid);
+    char *log = e2e_server_read_log(srv);
+    char *needle = scim_asprintf("request_id=%s method=", rid);
+    const char *at = strstr(log, needle);
+    const char *eol = at ? strchr(at, '\n') : NULL;
+    const char *rule = at ? strstr(at, " dialect=okta.token-without-bearer") : NULL;
+    if (!rule || (eol && rule > eol))
+        e2e_fail(r, "the access line must name okta.token-without-bearer");
+    scim_free(needle);
+    scim_free(log);
+    e2e_resp_free(r);
+    char unknown[96];
+    well_formed(unknown + 15, sizeof(unknown) - 15, 'B', 'A');
+    memcpy(unknown, "Authorization: ", 15);
+    r = get_users_with_header(unknown);
+    assert_unauthorized(r);
+    e2e_resp_free(r);
+}
+
 static void test_e2e_malformed_token_401(void **state)
 {
     (void)state;
@@ -349,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_missing_authorization_401),
         cmocka_unit_test(test_e2e_lowercase_bearer_scheme_accepted),
+        cmocka_unit_test(test_e2e_token_without_bearer_scheme),
         cmocka_unit_test(test_e2e_malformed_token_401),
         cmocka_unit_test(test_e2e_unknown_well_formed_token_401),
         cmocka_unit_test(test_e2e_revoked_token_401_on_next_request),
