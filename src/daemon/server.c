@@ -309,13 +309,22 @@ static void access_log(const struct scim_request *req)
 }
 
 /* Copies the URL path (libmicrohttpd has already removed the query and percent-decoded it),
- * dropping trailing slashes so "/scim/v2/Users/" routes like "/scim/v2/Users". */
+ * dropping trailing slashes so "/scim/v2/Users/" routes like "/scim/v2/Users", and folding runs
+ * of slashes into one: an IdP given the base URL ".../scim/v2/" asks for "/scim/v2//Users". */
 static char *normalised_path(const char *url)
 {
     size_t len = strlen(url);
-    while (len > 1 && url[len - 1] == '/')
-        len--;
-    return scim_strndup(url, len);
+    char *path = scim_malloc(len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (url[i] == '/' && n > 0 && path[n - 1] == '/')
+            continue;
+        path[n++] = url[i];
+    }
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    path[n] = '\0';
+    return path;
 }
 
 static void handle(struct scim_request *req)

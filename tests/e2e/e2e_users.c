@@ -142,6 +142,21 @@ static void test_e2e_get_user_by_id(void **state)
     e2e_resp_free(r);
 }
 
+/* A base URL configured with a trailing slash makes IdPs ask for "/scim/v2//Users": runs of
+ * slashes are one, and trailing ones are dropped. */
+static void test_e2e_slashes_folded(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {"/scim/v2//Users?count=1", "/scim/v2/Users/?count=1",
+                                        "//scim//v2///Users//?count=1"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct e2e_resp *r = e2e_get(srv, srv->token, "%s", paths[i]);
+        assert_status(r, 200);
+        assert_json_str(r, "schemas[0]", "urn:ietf:params:scim:api:messages:2.0:ListResponse");
+        e2e_resp_free(r);
+    }
+}
+
 static void test_e2e_list_paging(void **state)
 {
     (void)state;
@@ -972,6 +987,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_e2e_create_user_201),
         cmocka_unit_test(test_e2e_get_user_by_id),
+        cmocka_unit_test(test_e2e_slashes_folded),
         cmocka_unit_test(test_e2e_list_paging),
         cmocka_unit_test(test_e2e_filter_username_eq),
         cmocka_unit_test(test_e2e_filter_external_id_eq),
