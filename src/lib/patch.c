@@ -94,8 +94,20 @@ static bool is_clear(const json_t *value)
     return json_is_null(value) || (json_is_string(value) && json_string_length(value) == 0);
 }
 
-/* True when every member of small (a non-empty object) is in big with an equal value. */
-static bool is_subset(const json_t *small, const json_t *big)
+/* Compares two values of attribute def (NULL when unknown): strings of a caseExact=false
+ * attribute ignore case (not binary ones: base64 is case exact, RFC 7643 §2.3.6), everything
+ * else must be equal JSON. */
+static bool values_equal(const struct scim_attr *def, const json_t *a, const json_t *b)
+{
+    if (def && !def->case_exact && def->type != SCIM_ATTR_BINARY && json_is_string(a) &&
+        json_is_string(b))
+        return scim_text_caseeq(json_string_value(a), json_string_value(b));
+    return json_equal(a, b);
+}
+
+/* True when every member of small (a non-empty object) is in big with an equal value, as
+ * values_equal compares values of attr's sub-attributes (attr complex; NULL: exact JSON). */
+static bool is_subset(const struct scim_attr *attr, const json_t *small, const json_t *big)
 {
     const char *key;
     json_t *value;
@@ -104,32 +116,27 @@ static bool is_subset(const json_t *small, const json_t *big)
         return false;
     json_object_foreach ((json_t *)small, key, value) {
         json_t *other = scim_json_get_ci(big, key);
-        if (!other || !json_equal(other, value))
+        const struct scim_attr *sub =
+            attr ? scim_attr_find(attr->sub_attrs, attr->n_sub_attrs, key) : NULL;
+        if (!other || !values_equal(sub, other, value))
             return false;
     }
     return true;
 }
 
-/* True when arr already holds item: an equal value, or an element that item is a subset of. */
-static bool array_contains(const json_t *arr, const json_t *item)
+/* True when arr, the value of multi-valued attr, already holds item: an equal value (strings of
+ * a caseExact=false attribute or sub-attribute ignoring case, RFC 7644 §3.5.2.1), or an element
+ * that item is a subset of. */
+static bool array_contains(const struct scim_attr *attr, const json_t *arr, const json_t *item)
 {
     size_t i;
     json_t *el;
 
     json_array_foreach (arr, i, el) {
-        if (json_equal(el, item) || is_subset(item, el))
+        if (values_equal(attr, el, item) || is_subset(attr, item, el))
             return true;
     }
     return false;
-}
-
-/* Compares two values of attribute def (NULL when unknown): strings of a caseExact=false
- * attribute ignore case, everything else must be equal JSON. */
-static bool values_equal(const struct scim_attr *def, const json_t *a, const json_t *b)
-{
-    if (def && !def->case_exact && json_is_string(a) && json_is_string(b))
-        return scim_text_caseeq(json_string_value(a), json_string_value(b));
-    return json_equal(a, b);
 }
 
 /*
@@ -494,7 +501,7 @@ static int set_multi(enum op_kind op, const struct scim_path *p, json_t *box, co
         if (is_clear(item))
             continue;
         canon = canon_value(p->attr, item);
-        if (array_contains(cur, canon)) {
+        if (array_contains(p->attr, cur, canon)) {
             json_decref(canon);
             continue;
         }
@@ -545,7 +552,7 @@ static bool element_named(const struct scim_attr *attr, const json_t *el, const 
     if (json_is_object(item)) {
         want = scim_json_get_ci(item, "value");
         if (!want)
-            return is_subset(item, el);
+            return is_subset(attr, item, el);
     }
     if (json_is_object(el))
         have = scim_json_get_ci(el, "value");

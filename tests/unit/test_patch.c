@@ -211,6 +211,14 @@ static const struct patch_case add_cases[] = {
        USER),
     OK("add_multi_subset_not_duplicated", NULL,
        OPS("{'op':'add','path':'emails','value':[{'value':'bj@work.example'}]}"), USER),
+    /* emails.value and type are caseExact=false: the same address in other letters is there. */
+    OK("add_multi_case_insensitive_value_not_duplicated", NULL,
+       OPS("{'op':'add','path':'emails','value':[{'value':'BJ@Home.Example','type':'Home'}]}"),
+       USER),
+    /* A binary sub-attribute (base64, case exact by RFC 7643 §2.3.6) is compared exactly. */
+    OK("add_multi_case_exact_value_appended", SMALL_WITH("'x509Certificates':[{'value':'QUJD'}]"),
+       OPS("{'op':'add','path':'x509Certificates','value':[{'value':'qujd'}]}"),
+       SMALL_WITH("'x509Certificates':[{'value':'QUJD'},{'value':'qujd'}]")),
     OK("add_multi_duplicates_in_value_collapse", SMALL,
        OPS("{'op':'add','path':'emails','value':[{'value':'a@x.example'},{'value':'a@x.example'}]"
            "}"),
