@@ -1,7 +1,8 @@
 /*
  * cmd_tenant — scimctl tenant create|list|set. A tenant is the isolation boundary: every token
  * belongs to one, and every resource a token touches is that tenant's. `tenant set` changes a
- * tenant's settings (default_role, unknown_members; roles.h, docs/GROUPS_AND_ROLES.md).
+ * tenant's settings (default_role, unknown_members, unknown_attributes; roles.h,
+ * docs/GROUPS_AND_ROLES.md, docs/IDP_DIALECTS.md).
  */
 #include "cli.h"
 
@@ -66,7 +67,7 @@ int scimctl_tenant_set(struct scimctl *ctl, int argc, char **argv)
     if (argc < 3 || strncmp(argv[1], "--", 2) == 0)
         return scimctl_fail(
             2, "usage: scimctl tenant set NAME key=value... (keys: " SCIM_SETTING_DEFAULT_ROLE
-               ", " SCIM_SETTING_UNKNOWN_MEMBERS ")");
+               ", " SCIM_SETTING_UNKNOWN_MEMBERS ", " SCIM_SETTING_UNKNOWN_ATTRIBUTES ")");
     struct scim_tenant tenant;
     struct scim_err err;
     scim_err_clear(&err);

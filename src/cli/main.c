@@ -16,7 +16,8 @@ static const struct scimctl_command commands[] = {
     {"tenant", "create", scimctl_tenant_create, "tenant create NAME"},
     {"tenant", "list", scimctl_tenant_list, "tenant list [--json]"},
     {"tenant", "set", scimctl_tenant_set,
-     "tenant set NAME default_role=ROLE|unknown_members=reject|skip..."},
+     "tenant set NAME default_role=ROLE|unknown_members=reject|skip|"
+     "unknown_attributes=reject|ignore..."},
     {"role-map", "set", scimctl_rolemap_set,
      "role-map set [--tenant T] --group G --role R [--role R]... [--priority N] [--json]"},
     {"role-map", "list", scimctl_rolemap_list, "role-map list [--tenant T] [--json]"},

@@ -329,6 +329,9 @@ int scim_h_group_create(struct scim_request *req, struct scim_err *err)
     rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
     if (rc < 0)
         goto out;
+    rc = scim_request_unknown_attributes(req, rt, false, &normalized, err);
+    if (rc < 0)
+        goto out;
     rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_CREATE, NULL, &doc, NULL, err);
     if (rc < 0)
         goto out;
@@ -392,6 +395,9 @@ int scim_h_group_replace(struct scim_request *req, struct scim_err *err)
             goto out;
         scim_dialect_report_clear(&req->dialect);
         rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
+        if (rc < 0)
+            goto out;
+        rc = scim_request_unknown_attributes(req, rt, false, &normalized, err);
         if (rc < 0)
             goto out;
         rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_REPLACE, current.doc, &doc, NULL,
@@ -832,6 +838,9 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
         goto out;
     scim_dialect_report_clear(&req->dialect);
     rc = scim_dialect_normalize_patch(rt, NULL, body, &normalized, &req->dialect, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_request_unknown_attributes(req, rt, true, &normalized, err);
     if (rc < 0)
         goto out;
     rc = plan_build(rt, normalized, (size_t)req->ctx->cfg->patch_max_operations, req->params[0],

@@ -95,6 +95,9 @@ int scim_h_resource_create(struct scim_request *req, struct scim_err *err)
     rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
     if (rc < 0)
         goto out;
+    rc = scim_request_unknown_attributes(req, rt, false, &normalized, err);
+    if (rc < 0)
+        goto out;
     rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_CREATE, NULL, &doc, &password, err);
     if (rc < 0)
         goto out;
@@ -168,6 +171,9 @@ static int compute_replace(struct scim_request *req, const struct scim_resource_
     int rc = scim_dialect_normalize_resource(rt, body, &normalized, &req->dialect, err);
     if (rc < 0)
         goto out;
+    rc = scim_request_unknown_attributes(req, rt, false, &normalized, err);
+    if (rc < 0)
+        goto out;
     rc = scim_resource_normalize(rt, normalized, SCIM_WRITE_REPLACE, current->doc, doc, password,
                                  err);
     *changed = rc == 0 && (*password != NULL || !json_equal(*doc, current->doc));
@@ -188,6 +194,9 @@ static int compute_patch(struct scim_request *req, const struct scim_resource_ty
     json_t *patched = NULL;
     scim_dialect_report_clear(&req->dialect);
     int rc = scim_dialect_normalize_patch(rt, current->doc, body, &normalized, &req->dialect, err);
+    if (rc < 0)
+        goto out;
+    rc = scim_request_unknown_attributes(req, rt, true, &normalized, err);
     if (rc < 0)
         goto out;
     rc = scim_patch_apply(rt, current->doc, normalized, &limits, &patched, changed, err);

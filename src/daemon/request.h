@@ -75,6 +75,10 @@ struct scim_request {
     char base_url[512];
     struct scim_auth auth;
 
+    /* The unknown attributes a write dropped (tenant setting unknown_attributes=ignore), joined
+     * by ","; "" when none. The access log names them (" ignored=..."). */
+    char ignored[256];
+
     /* Set by the PUT and PATCH handlers: the IdP dialect rules (dialect.h) applied to the body.
      * The access log names them (" dialect=entra.capitalised-op,..."); audit rows will too. */
     struct scim_dialect_report dialect;
@@ -117,6 +121,16 @@ void scim_request_respond(struct scim_request *req, int status, json_t *body);
 /* Parses attributes= / excludedAttributes= of the query against rt (see list.h). */
 int scim_request_projection(const struct scim_request *req, const struct scim_resource_type *rt,
                             struct scim_projection *p, struct scim_err *err);
+
+/*
+ * The unknown-attribute step of a write (unknown.h), after the dialect step: when *body (a
+ * POST/PUT body, or with patch a PatchOp body) names attributes no schema of rt defines and the
+ * tenant's unknown_attributes is "ignore", *body is replaced by a copy without them and
+ * req->ignored names them; otherwise *body is left for the validator to refuse. The tenant's
+ * settings are read only when there is something unknown. 0, or a store failure.
+ */
+int scim_request_unknown_attributes(struct scim_request *req, const struct scim_resource_type *rt,
+                                    bool patch, json_t **body, struct scim_err *err);
 
 /* Adds ETag and Location (meta.location) for a stored resource of type rt. */
 void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,

@@ -13,7 +13,10 @@
 #include "log.h"
 #include "mem.h"
 #include "resource.h"
+#include "roles.h"
 #include "router.h"
+#include "store_groups.h"
+#include "unknown.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -142,6 +145,44 @@ int scim_request_projection(const struct scim_request *req, const struct scim_re
 {
     return scim_projection_parse(rt, scim_request_query(req, "attributes"),
                                  scim_request_query(req, "excludedAttributes"), p, err);
+}
+
+int scim_request_unknown_attributes(struct scim_request *req, const struct scim_resource_type *rt,
+                                    bool patch, json_t **body, struct scim_err *err)
+{
+    json_t *names = json_array();
+    json_t *settings = NULL;
+    int rc = 0;
+    if (scim_unknown_find(rt, *body, patch, names) == 0)
+        goto out;
+    rc = scim_store_tenant_settings(req->ctx->store, &req->auth.tenant, &settings, err);
+    if (rc < 0)
+        goto out;
+    const char *policy =
+        json_string_value(json_object_get(settings, SCIM_SETTING_UNKNOWN_ATTRIBUTES));
+    if (!policy || strcmp(policy, "ignore") != 0)
+        goto out;
+    json_t *stripped = scim_unknown_strip(rt, *body, patch);
+    json_decref(*body);
+    *body = stripped;
+    size_t used = 0;
+    size_t i;
+    json_t *name;
+    req->ignored[0] = '\0';
+    json_array_foreach (names, i, name) {
+        int n = snprintf(req->ignored + used, sizeof(req->ignored) - used, "%s%s", i ? "," : "",
+                         json_string_value(name));
+        if (n < 0 || (size_t)n >= sizeof(req->ignored) - used) {
+            /* Cut: the list ends in "..." (the count of dropped names is in the line). */
+            memcpy(req->ignored + sizeof(req->ignored) - 4, "...", 4);
+            break;
+        }
+        used += (size_t)n;
+    }
+out:
+    json_decref(settings);
+    json_decref(names);
+    return rc;
 }
 
 void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
@@ -300,12 +341,15 @@ static void access_log(const struct scim_request *req)
     scim_dialect_report_join(&rules, dialect, sizeof(dialect));
     char path[512];
     quote_for_log(req->path ? req->path : "-", path, sizeof(path));
+    char ignored[sizeof(req->ignored) + 32];
+    quote_for_log(req->ignored, ignored, sizeof(ignored));
     scim_log(SCIM_LOG_INFO,
              "request_id=%s method=%s path=\"%s\" status=%d tenant=%s token=%s "
-             "latency_ms=%lld.%03lld%s%s",
+             "latency_ms=%lld.%03lld%s%s%s%s%s",
              req->request_id, req->method, path, req->status,
              req->auth.ok ? req->auth.tenant.name : "-", req->auth.ok ? req->auth.token_id : "-",
-             us / 1000, us % 1000, dialect[0] ? " dialect=" : "", dialect);
+             us / 1000, us % 1000, dialect[0] ? " dialect=" : "", dialect,
+             ignored[0] ? " ignored=\"" : "", ignored, ignored[0] ? "\"" : "");
 }
 
 /* Copies the URL path (libmicrohttpd has already removed the query and percent-decoded it),

@@ -54,9 +54,15 @@ int scim_tenant_setting_check(const char *name, const char *value, struct scim_e
         return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                             "unknown_members is 'reject' or 'skip', not '%.64s'.", value);
     }
+    if (strcmp(name, SCIM_SETTING_UNKNOWN_ATTRIBUTES) == 0) {
+        if (strcmp(value, "reject") == 0 || strcmp(value, "ignore") == 0)
+            return 0;
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
+                            "unknown_attributes is 'reject' or 'ignore', not '%.64s'.", value);
+    }
     return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
                         "Unknown tenant setting '%.64s' (known: " SCIM_SETTING_DEFAULT_ROLE
-                        ", " SCIM_SETTING_UNKNOWN_MEMBERS ").",
+                        ", " SCIM_SETTING_UNKNOWN_MEMBERS ", " SCIM_SETTING_UNKNOWN_ATTRIBUTES ").",
                         name);
 }
 

@@ -38,6 +38,7 @@
 /* Tenant settings (scimctl tenant set NAME key=value). */
 #define SCIM_SETTING_DEFAULT_ROLE "default_role"
 #define SCIM_SETTING_UNKNOWN_MEMBERS "unknown_members"
+#define SCIM_SETTING_UNKNOWN_ATTRIBUTES "unknown_attributes"
 
 /*
  * Checks a role name: 1 to SCIM_ROLE_MAX bytes of UTF-8, no control characters, no leading or
@@ -48,8 +49,9 @@ int scim_role_name_check(const char *role, struct scim_err *err);
 /*
  * Checks a tenant setting before it is stored: default_role is a role name or "" (no default
  * role); unknown_members is "reject" (the default: an unknown member id in a group write is a
- * 400) or "skip" (unknown ids are ignored and logged). Any other name: 400 invalidValue listing
- * the known ones.
+ * 400) or "skip" (unknown ids are ignored and logged); unknown_attributes is "reject" (the
+ * default: a write naming an attribute no schema defines is a 400) or "ignore" (such attributes
+ * are dropped and logged, unknown.h). Any other name: 400 invalidValue listing the known ones.
  */
 int scim_tenant_setting_check(const char *name, const char *value, struct scim_err *err);
 

@@ -463,6 +463,91 @@ static void test_e2e_patch_entra_replace_absent_filter_element(void **state)
     e2e_resp_free(r);
 }
 
+/* The line of r's request ends with ` ignored="<names>"`. */
+static void assert_ignored_logged(const struct e2e_resp *r, const char *names)
+{
+    char *line = access_line(r);
+    char *want = scim_asprintf(" ignored=\"%s\"", names);
+    const char *at = strstr(line, want);
+    if (!at || at[strlen(want)] != '\0')
+        e2e_fail(r, "the access line must end with%s: %s", want, line);
+    scim_free(want);
+    scim_free(line);
+}
+
+#define CUSTOM_NS "urn:ietf:params:scim:schemas:extension:CustomApp:2.0:User"
+
+/* Okta pushes custom attributes under the namespace its admin typed; OneLogin templates carry
+ * extras. Refused by default (400 naming them); with the tenant's unknown_attributes=ignore they
+ * are dropped, the rest is written, and the access line names what was dropped. */
+static void test_e2e_unknown_attributes_setting(void **state)
+{
+    (void)state;
+    const char *create_body =
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\",\"" CUSTOM_NS "\"],"
+        "\"userName\":\"okta-custom@example.com\",\"active\":true,\"employeeId\":\"7\","
+        "\"name\":{\"givenName\":\"Oka\",\"familyName\":\"Custom\"},"
+        "\"" CUSTOM_NS "\":{\"costCode\":\"X1\"}}";
+    struct e2e_resp *r = e2e_send(srv, "POST", srv->token, create_body, "/scim/v2/Users");
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+
+    assert_int_equal(
+        e2e_scimctl(srv, NULL, "tenant", "set", "e2e", "unknown_attributes=ignore", NULL), 0);
+    r = e2e_send(srv, "POST", srv->token, create_body, "/scim/v2/Users");
+    assert_status(r, 201);
+    assert_json_str(r, "name.givenName", "Oka");
+    assert_json_absent(r, "employeeId");
+    assert_json_absent(r, CUSTOM_NS);
+    assert_json_absent(r, "schemas[1]");
+    assert_ignored_logged(r, "schemas:" CUSTOM_NS ",employeeId," CUSTOM_NS);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", e2e_str(r->json, "id"));
+    e2e_resp_free(r);
+
+    /* Okta's App Integration Wizard deactivates with a full PUT carrying the block again. */
+    char *put_body = scim_asprintf(
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\",\"" CUSTOM_NS "\"],"
+        "\"id\":\"%s\",\"userName\":\"okta-custom@example.com\",\"active\":false,"
+        "\"name\":{\"givenName\":\"Oka\",\"familyName\":\"Custom\",\"nick\":\"o\"},"
+        "\"" CUSTOM_NS "\":{\"costCode\":\"X2\"}}",
+        id);
+    r = put(id, put_body, NULL);
+    scim_free(put_body);
+    assert_status(r, 200);
+    assert_false(json_is_true(e2e_json_at(r->json, "active")));
+    assert_ignored_logged(r, "schemas:" CUSTOM_NS ",name.nick," CUSTOM_NS);
+    e2e_resp_free(r);
+
+    /* PATCH: an operation on an unknown path is dropped; the others apply. */
+    r = patch(id,
+              "[{\"op\":\"replace\",\"value\":{\"active\":true,\"" CUSTOM_NS
+              "\":{\"costCode\":\"X3\"}}},{\"op\":\"replace\",\"path\":\"" CUSTOM_NS
+              ":costCode\",\"value\":\"X4\"},{\"op\":\"add\",\"path\":\"title\",\"value\":\"T\"}]",
+              NULL);
+    assert_status(r, 200);
+    assert_true(json_is_true(e2e_json_at(r->json, "active")));
+    assert_json_str(r, "title", "T");
+    assert_ignored_logged(r, CUSTOM_NS "," CUSTOM_NS ":costCode");
+    const char *version = e2e_header(r, "ETag");
+    char etag[64];
+    snprintf(etag, sizeof(etag), "%s", version ? version : "");
+    e2e_resp_free(r);
+    /* Nothing but unknown: a PATCH that changes nothing (the version stays). */
+    r = patch(id, "[{\"op\":\"replace\",\"path\":\"" CUSTOM_NS ":costCode\",\"value\":\"X5\"}]",
+              NULL);
+    assert_status(r, 200);
+    assert_header(r, "ETag", etag);
+    e2e_resp_free(r);
+
+    assert_int_equal(
+        e2e_scimctl(srv, NULL, "tenant", "set", "e2e", "unknown_attributes=reject", NULL), 0);
+    r = patch(id, "[{\"op\":\"replace\",\"path\":\"" CUSTOM_NS ":costCode\",\"value\":\"X5\"}]",
+              NULL);
+    assert_scim_error(r, 400, "invalidPath");
+    e2e_resp_free(r);
+}
+
 /* A first work e-mail added with emails[type eq "work"].value when the user has none. */
 static void test_e2e_patch_entra_add_absent_filter_element(void **state)
 {
@@ -943,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_e2e_patch_entra_manager_list_and_filter),
         cmocka_unit_test(test_e2e_patch_entra_app_role),
         cmocka_unit_test(test_e2e_patch_entra_replace_absent_filter_element),
+        cmocka_unit_test(test_e2e_unknown_attributes_setting),
         cmocka_unit_test(test_e2e_patch_entra_filtered_key_without_path),
         cmocka_unit_test(test_e2e_patch_entra_empty_then_null_clear),
         cmocka_unit_test(test_e2e_patch_okta_no_path_deactivate),

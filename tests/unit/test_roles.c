@@ -76,6 +76,10 @@ static void test_roles_tenant_setting_check(void **state)
     assert_int_equal(scim_tenant_setting_check("unknown_members", "skip", &err), 0);
     assert_int_equal(scim_tenant_setting_check("unknown_members", "reject", &err), 0);
     assert_int_equal(scim_tenant_setting_check("unknown_members", "SKIP", &err), SCIM_ERR);
+    assert_int_equal(scim_tenant_setting_check("unknown_attributes", "ignore", &err), 0);
+    assert_int_equal(scim_tenant_setting_check("unknown_attributes", "reject", &err), 0);
+    assert_int_equal(scim_tenant_setting_check("unknown_attributes", "skip", &err), SCIM_ERR);
+    assert_non_null(strstr(err.detail, "'reject' or 'ignore'"));
     assert_int_equal(scim_tenant_setting_check("colour", "blue", &err), SCIM_ERR);
     assert_non_null(strstr(err.detail, "default_role"));
 }
