@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "patch.h"
 #include "schema.h"
+#include "unknown.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -82,6 +83,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         !json_equal(request, request_copy))
         abort();
     scim_dialect_report_join(&report, rules, sizeof(rules));
+    /* The unknown-attribute step (unknown.h): a strip leaves nothing it would count, and
+     * changes neither input. */
+    json_t *stripped = scim_unknown_strip(user_rt, normalized, true);
+    if (scim_unknown_find(user_rt, stripped, true, NULL) != 0)
+        abort();
+    json_decref(stripped);
+    /* The same input taken as a POST/PUT body. */
+    stripped = scim_unknown_strip(user_rt, request, false);
+    if (scim_unknown_find(user_rt, stripped, false, NULL) != 0 ||
+        !json_equal(request, request_copy))
+        abort();
+    json_decref(stripped);
     rc = scim_patch_apply(user_rt, doc, normalized, &limits, &out, &changed, &err);
     if (rc == 0) {
         if (!json_is_object(out) || out == doc || changed == json_equal(out, doc))

@@ -93,7 +93,8 @@ static void test_unknown_resource_body(void **state)
           "{'SCHEMAS':['" CORE "'],'UserName':'b','EMAILS':[{'Value':'b@x','TYPE':'work'}]}");
     check("Group", false,
           "{'displayName':'G','members':[{'value':'u1','display':'U','extra':1}],'owner':'x'}",
-          "['members.extra','owner']", "{'displayName':'G','members':[{'value':'u1','display':'U'}]}");
+          "['members.extra','owner']",
+          "{'displayName':'G','members':[{'value':'u1','display':'U'}]}");
 }
 
 static void test_unknown_patch_paths(void **state)
