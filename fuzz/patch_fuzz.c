@@ -8,9 +8,10 @@
  * Checks the contract of scim_dialect_normalize_patch (always a new body, the input body and
  * document unchanged) and of scim_patch_apply: on success a new document that differs from the
  * input exactly when *changed says so; on failure a 400-class error, a detail and *out NULL; the
- * input document never changes.
+ * input document never changes; the serialiser (json.c) writes what jansson writes; the
+ * unknown-attribute walker (unknown.c) leaves nothing it would count after a strip.
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/lib fuzz/patch_fuzz.c
- *        src/lib/{mem,err,log,text,schema,path,filter,patch,dialect}.c $(pkg-config --cflags
+ *        src/lib/{mem,err,log,text,schema,path,filter,patch,dialect,json,unknown}.c $(pkg-config --cflags
  *        --libs jansson)
  */
 #include "dialect.h"
