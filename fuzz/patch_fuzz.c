@@ -11,7 +11,8 @@
  * input document never changes; the serialiser (json.c) writes what jansson writes; the
  * unknown-attribute walker (unknown.c) leaves nothing it would count after a strip.
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/lib fuzz/patch_fuzz.c
- *        src/lib/{mem,err,log,text,schema,path,filter,patch,dialect,json,unknown}.c $(pkg-config --cflags
+ *        src/lib/{mem,err,log,text,schema,path,filter,patch,dialect,json,unknown}.c $(pkg-config
+ * --cflags
  *        --libs jansson)
  */
 #include "dialect.h"

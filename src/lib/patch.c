@@ -593,9 +593,13 @@ static int remove_sub(struct ctx *c, const struct scim_path *p, json_t *el)
 /*
  * remove (RFC 7644 §3.5.2.2), also used by add/replace with a clearing value. value is the
  * operation's "value" (NULL when absent). strict: a value filter that matches nothing → 400
- * noTarget (remove and replace); otherwise nothing happens (add).
+ * noTarget (remove and replace); otherwise nothing happens (add). clearing: an add/replace with
+ * "" or null (entra.empty-clears): clearing "attr[filter].value" removes the matching elements
+ * whole (Entra ID clears a user's work e-mail so; an element left with only "type" and "primary"
+ * would be an e-mail without an address), where a remove takes the sub-attribute alone.
  */
-static int do_remove(struct ctx *c, const struct scim_path *p, const json_t *value, bool strict)
+static int do_remove(struct ctx *c, const struct scim_path *p, const json_t *value, bool strict,
+                     bool clearing)
 {
     int rc = 0;
     char name[256];
@@ -626,12 +630,14 @@ static int do_remove(struct ctx *c, const struct scim_path *p, const json_t *val
             if (!json_is_object(el) || !scim_filter_match_element(p->filter, el))
                 continue;
             hits++;
-            if (p->sub) {
+            bool whole = !p->sub || (clearing && strcmp(p->sub->name, "value") == 0 &&
+                                     !is_immutable(p->attr, p->sub));
+            if (whole) {
+                json_array_remove(cur, i);
+            } else {
                 rc = remove_sub(c, p, el);
                 if (rc)
                     goto out;
-            } else {
-                json_array_remove(cur, i);
             }
         }
         /* A Group's members are the exception: IdPs retry removals, so removing a member that
@@ -683,7 +689,7 @@ static int set_value(struct ctx *c, enum op_kind op, const struct scim_path *p, 
     /* Clearing what is not there changes nothing for a filtered key without path, which
      * would otherwise have created the element. */
     if (is_clear(value))
-        return do_remove(c, p, NULL, op != OP_ADD && !c->creates_absent_element);
+        return do_remove(c, p, NULL, op != OP_ADD && !c->creates_absent_element, true);
     rc = check_writable(c, p);
     if (rc)
         return rc;
@@ -739,7 +745,7 @@ static int remove_singular_filtered(struct ctx *c, const char *text, size_t len,
                   path_name(&p, name, sizeof(name)));
         goto out;
     }
-    rc = do_remove(c, &p, NULL, true);
+    rc = do_remove(c, &p, NULL, true, false);
 out:
     scim_filter_free(f);
     scim_path_clear(&p);
@@ -768,7 +774,7 @@ static int apply_at(struct ctx *c, enum op_kind op, const char *text, size_t len
         goto out;
     }
     if (op == OP_REMOVE)
-        rc = do_remove(c, &p, value, true);
+        rc = do_remove(c, &p, value, true, false);
     else
         rc = set_value(c, op, &p, value);
 out:

@@ -320,6 +320,10 @@ static int normalize_attrs(const struct scim_attr *attrs, size_t n, const char *
         const char *key = json_object_iter_key(it);
         json_t *value = json_object_iter_value(it);
         const struct scim_attr *attr = scim_attr_find(attrs, n, key);
+        /* null is unassigned (RFC 7643 §2.5): an unknown attribute set to null carries nothing
+         * (Entra ID's tutorial creates a user with "department": null at the top level). */
+        if (!attr && json_is_null(value))
+            continue;
         if (!attr) {
             path_join(path, prefix, key, "");
             rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,

@@ -73,6 +73,8 @@ static void walk_members(struct walk *w, const struct scim_attr *attrs, size_t n
     void *tmp;
     json_object_foreach_safe (obj, tmp, key, v) {
         const struct scim_attr *attr = scim_attr_find(attrs, n, key);
+        if (!attr && json_is_null(v))
+            continue; /* unassigned: the validator skips it too */
         if (attr) {
             char *name = scim_asprintf("%s%s%s", prefix ? prefix : "", prefix ? sep : "", key);
             walk_value(w, attr, v, name);
@@ -124,7 +126,7 @@ static void walk_resource(struct walk *w, json_t *body)
         } else if (ext) {
             if (json_is_object(v))
                 walk_members(w, ext->attrs, ext->n_attrs, v, ext->id, ":");
-        } else {
+        } else if (!json_is_null(v)) {
             found(w, NULL, "", key);
             if (w->strip)
                 json_object_del(body, key);

@@ -489,6 +489,21 @@ static const struct dialect_case entra_cases[] = {
      .status = 400,
      .scim_type = SCIM_TYPE_NO_TARGET,
      .rules = ""},
+    /* Clearing the work e-mail's address ("" at emails[type eq "work"].value) removes that
+     * e-mail; an element with only "type" and "primary" left would be an e-mail without one. */
+    {.name = "entra_clear_filtered_value_removes_element",
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+                 "\"value\":\"\"}"),
+     .expect = U_HEAD U_NAME U_DISPLAY "'active':true,'emails':[" U_EMAIL_HOME
+                                       "]," U_ENT_MANAGER("m-1") "}",
+     .rules = "entra.capitalised-op,entra.empty-clears"},
+    /* A remove of the same path takes the sub-attribute alone (RFC 7644 §3.5.2.2). */
+    {.name = "rfc_remove_filtered_value_keeps_element",
+     .req = BODY("{\"op\":\"remove\",\"path\":\"emails[type eq \\\"work\\\"].value\"}"),
+     .expect = U_HEAD U_NAME U_DISPLAY
+     "'active':true,'emails':[{'type':'work','primary':true}," U_EMAIL_HOME
+     "]," U_ENT_MANAGER("m-1") "}",
+     .rules = ""},
     /* The tutorial's "Example 5": a manager added as a list of one with $ref. */
     {.name = "entra_manager_as_list_of_one",
      .doc = SMALL,

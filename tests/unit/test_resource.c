@@ -327,6 +327,15 @@ static void test_resource_normalize_unknown_attribute(void **state)
     (void)state;
     normalize_fails(user_rt(), "{'userName': 'u', 'foo': 1}", NULL, SCIM_TYPE_INVALID_VALUE,
                     "Attribute 'foo' is not defined by " SCIM_SCHEMA_USER);
+    /* Set to null it carries nothing (unassigned, RFC 7643 §2.5): Entra ID's tutorial sends
+     * "department": null and "manager": null at the top level. */
+    json_t *doc = normalize_ok(user_rt(),
+                               "{'userName': 'u', 'department': null, 'manager': null, "
+                               "'name': {'givenName': 'G', 'nick': null}}",
+                               NULL);
+    assert_json(doc, "{'schemas': ['" SCIM_SCHEMA_USER "'], 'userName': 'u', "
+                     "'name': {'givenName': 'G'}}");
+    json_decref(doc);
 }
 
 static void test_resource_normalize_unknown_sub_attribute(void **state)

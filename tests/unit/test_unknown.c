@@ -87,6 +87,9 @@ static void test_unknown_resource_body(void **state)
           "'name':{'givenName':'A'},'addresses':[{'locality':'Oslo'}],"
           "'" ENT "':{'department':'D','manager':{'value':'m'}},'id':'ignored','meta':{'x':1},"
           "'groups':[{'whatever':1}]}");
+    /* Unknown attributes set to null are unassigned: not counted (the validator skips them). */
+    check("User", false, "{'userName':'n','department':null,'name':{'nick':null}}", "[]",
+          "{'userName':'n','department':null,'name':{'nick':null}}");
     /* A body the schemas define entirely, in other letter cases. */
     check("User", false,
           "{'SCHEMAS':['" CORE "'],'UserName':'b','EMAILS':[{'Value':'b@x','TYPE':'work'}]}", "[]",
