@@ -31,8 +31,10 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
     if (!header || !header[0])
         return unauthorized(req, err, false,
                             "Authentication required: send 'Authorization: Bearer <token>'.");
-    const char *token = header + 7;
-    if (strncasecmp(header, "Bearer ", 7) != 0) {
+    const char *token = header;
+    if (strncasecmp(header, "Bearer ", 7) == 0) {
+        token = header + 7;
+    } else {
         /* okta.token-without-bearer: Okta's "HTTP Header" authentication sends the header value
          * as the admin typed it, often the token alone. A value that is a whole well-formed
          * token is taken as one (it is verified like any other). */
@@ -44,7 +46,6 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
                                 "The Authorization header must use the Bearer scheme: "
                                 "'Authorization: Bearer <token>'.");
         req->auth.without_bearer = true;
-        token = header;
     }
     while (*token == ' ')
         token++;

@@ -159,8 +159,12 @@ static void plan_clear(struct list_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
+/* Builds the plan of p for rt. across_types (a query at the root): names rt does not define in
+ * attributes/excludedAttributes are left out and a sortBy it does not define sorts nothing
+ * (each has been checked to name something of some type); an unknown filter stays an error. */
 static int plan_build(struct scim_request *req, const struct scim_resource_type *rt,
-                      const struct list_params *p, struct list_plan *plan, struct scim_err *err)
+                      const struct list_params *p, bool across_types, struct list_plan *plan,
+                      struct scim_err *err)
 {
     const struct scim_config *cfg = req->ctx->cfg;
     int rc = 0;
@@ -170,7 +174,8 @@ static int plan_build(struct scim_request *req, const struct scim_resource_type 
                                 &plan->query.start_index, &plan->query.count, err);
     if (rc < 0)
         goto out;
-    rc = scim_projection_parse(rt, p->attributes, p->excluded, &plan->projection, err);
+    rc = scim_projection_parse_for(rt, p->attributes, p->excluded, across_types, &plan->projection,
+                                   err);
     if (rc < 0)
         goto out;
     if (p->filter) {
@@ -185,7 +190,10 @@ static int plan_build(struct scim_request *req, const struct scim_resource_type 
     }
     if (p->sort_by && p->sort_by[0]) {
         rc = scim_path_parse(rt, p->sort_by, strlen(p->sort_by), 0, &plan->sort_by, err);
-        if (rc < 0) {
+        if (rc < 0 && across_types) {
+            rc = 0;
+            scim_err_clear(err);
+        } else if (rc < 0) {
             err->scim_type = SCIM_TYPE_INVALID_VALUE;
             /* Prefix the path error with the parameter it came from. */
             size_t keep = sizeof(err->detail) - 9;
@@ -193,9 +201,10 @@ static int plan_build(struct scim_request *req, const struct scim_resource_type 
             err->detail[sizeof(err->detail) - 1] = '\0';
             memcpy(err->detail, "sortBy: ", 8);
             goto out;
+        } else {
+            plan->has_sort = true;
+            plan->query.sort_by = &plan->sort_by;
         }
-        plan->has_sort = true;
-        plan->query.sort_by = &plan->sort_by;
     }
     if (p->sort_order) {
         if (strcasecmp(p->sort_order, "descending") == 0) {
@@ -250,7 +259,7 @@ static int list_one(struct scim_request *req, const struct scim_resource_type *r
 {
     struct list_plan plan;
     struct scim_list_page page = {0};
-    int rc = plan_build(req, rt, p, &plan, err);
+    int rc = plan_build(req, rt, p, false, &plan, err);
     if (rc < 0)
         return rc;
     rc = scim_store_resource_query(req->ctx->store, &req->auth.tenant, rt->name, &plan.query, &page,
@@ -284,6 +293,44 @@ out:
  * the types in table order as one sequence. A filter that names an attribute one type lacks
  * simply matches nothing of that type; if no type understands it, that is the client's error.
  */
+/* True when text[0..len) is an attribute path or schema URN of some served resource type. */
+static bool names_some_type(const char *text, size_t len)
+{
+    for (size_t i = 0; i < scim_resource_type_count(); i++) {
+        const struct scim_resource_type *rt = scim_resource_type_at(i);
+        struct scim_path path;
+        struct scim_err scratch;
+        scim_err_clear(&scratch);
+        if (scim_path_schema(rt, text, len))
+            return true;
+        bool known = scim_path_parse(rt, text, len, 0, &path, &scratch) == 0;
+        scim_path_clear(&path);
+        if (known)
+            return true;
+    }
+    return false;
+}
+
+/* 400 invalidValue when an item of list (comma-separated, as attributes= is; NULL: none) names
+ * nothing of any resource type: a query at the root leaves a name out only for the types that
+ * do not have it. */
+static int check_across_types(const char *param, const char *list, struct scim_err *err)
+{
+    for (const char *at = list; at && *at;) {
+        at += strspn(at, " ,");
+        size_t len = strcspn(at, ",");
+        size_t trimmed = len;
+        while (trimmed > 0 && at[trimmed - 1] == ' ')
+            trimmed--;
+        if (trimmed > 0 && !names_some_type(at, trimmed))
+            return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
+                                "%s: '%.*s' is not an attribute of any resource type.", param,
+                                (int)(trimmed > 200 ? 200 : trimmed), at);
+        at += len;
+    }
+    return 0;
+}
+
 static int search_all(struct scim_request *req, const struct list_params *p, struct scim_err *err)
 {
     int rc = 0;
@@ -297,6 +344,13 @@ static int search_all(struct scim_request *req, const struct list_params *p, str
                                 &start, &wanted, err);
     if (rc < 0)
         return rc;
+    if (check_across_types("attributes", p->attributes, err) < 0 ||
+        check_across_types("excludedAttributes", p->excluded, err) < 0)
+        return SCIM_ERR;
+    if (p->sort_by && p->sort_by[0] && !names_some_type(p->sort_by, strlen(p->sort_by)))
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
+                            "sortBy: '%.200s' is not an attribute of any resource type.",
+                            p->sort_by);
     int64_t skip = start - 1;
     json_t *resources = json_array();
     size_t understood = 0;
@@ -307,7 +361,7 @@ static int search_all(struct scim_request *req, const struct list_params *p, str
         struct list_plan plan;
         struct scim_err type_err;
         scim_err_clear(&type_err);
-        if (plan_build(req, rt, p, &plan, &type_err) < 0) {
+        if (plan_build(req, rt, p, true, &plan, &type_err) < 0) {
             if (first_err.status == 0)
                 first_err = type_err;
             continue;

@@ -150,10 +150,12 @@ int scim_request_projection(const struct scim_request *req, const struct scim_re
 int scim_request_unknown_attributes(struct scim_request *req, const struct scim_resource_type *rt,
                                     bool patch, json_t **body, struct scim_err *err)
 {
-    json_t *names = json_array();
+    json_t *names = NULL;
     json_t *settings = NULL;
     int rc = 0;
-    if (scim_unknown_find(rt, *body, patch, names) == 0)
+    /* Counted first (linear, no names kept): most writes have nothing unknown. */
+    size_t n_unknown = scim_unknown_find(rt, *body, patch, NULL);
+    if (n_unknown == 0)
         goto out;
     rc = scim_store_tenant_settings(req->ctx->store, &req->auth.tenant, &settings, err);
     if (rc < 0)
@@ -162,6 +164,8 @@ int scim_request_unknown_attributes(struct scim_request *req, const struct scim_
         json_string_value(json_object_get(settings, SCIM_SETTING_UNKNOWN_ATTRIBUTES));
     if (!policy || strcmp(policy, "ignore") != 0)
         goto out;
+    names = json_array();
+    scim_unknown_find(rt, *body, patch, names);
     json_t *stripped = scim_unknown_strip(rt, *body, patch);
     json_decref(*body);
     *body = stripped;
@@ -173,12 +177,14 @@ int scim_request_unknown_attributes(struct scim_request *req, const struct scim_
         int n = snprintf(req->ignored + used, sizeof(req->ignored) - used, "%s%s", i ? "," : "",
                          json_string_value(name));
         if (n < 0 || (size_t)n >= sizeof(req->ignored) - used) {
-            /* Cut: the list ends in "..." (the count of dropped names is in the line). */
+            /* Cut: the list ends in "...". */
             memcpy(req->ignored + sizeof(req->ignored) - 4, "...", 4);
             break;
         }
         used += (size_t)n;
     }
+    if (n_unknown > json_array_size(names) && used + 5 < sizeof(req->ignored))
+        memcpy(req->ignored + used, ",...", 5);
 out:
     json_decref(settings);
     json_decref(names);

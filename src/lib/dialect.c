@@ -357,6 +357,41 @@ static bool is_singular_value_filter(const struct dctx *d, const char *text, siz
     return yes;
 }
 
+/* True for a filter made only of "sub eq literal" comparisons joined by "and": the element it
+ * describes can be built from it (patch.c). */
+static bool is_eq_conjunction(const struct scim_filter *f)
+{
+    if (f->kind == SCIM_FILTER_AND)
+        return is_eq_conjunction(f->left) && is_eq_conjunction(f->right);
+    return f->kind == SCIM_FILTER_COMPARE && f->op == SCIM_OP_EQ && f->value &&
+           !json_is_null(f->value);
+}
+
+/*
+ * entra.replace-absent-filter-element: Entra ID (without aadOptscim062020, so "Replace") replaces
+ * a work e-mail the application no longer has with "emails[type eq \"work\"].value"; it is added
+ * instead of failing with noTarget, as the no-path form (entra.filtered-key) is. Only where the
+ * element can be built (an eq conjunction) and means something: the "value" of an attribute
+ * that has one (an e-mail without an address is none), any sub-attribute of one that has not
+ * (addresses[type eq "work"].locality).
+ */
+static bool replaces_absent_element(const struct dctx *d, enum op_kind op, bool capitalised,
+                                    const struct scim_path *p)
+{
+    if (op != OP_REPLACE || !capitalised || !p->filter || !p->sub || !d->current ||
+        !is_eq_conjunction(p->filter))
+        return false;
+    if (has_value_sub(p->attr) && strcmp(p->sub->name, "value") != 0)
+        return false;
+    return !filter_hits(d, p);
+}
+
+static void rewrite_to_add(struct dctx *d, json_t *operation, const char *op_key)
+{
+    note(d, SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT);
+    json_object_set_new(operation, op_key, json_string(op_names[OP_ADD]));
+}
+
 /* An operation with a string "path": value rewrites against the attribute the path names, and
  * the detections that depend on the path. */
 static void fix_path_operation(struct dctx *d, enum op_kind op, bool capitalised, json_t *operation,
@@ -401,6 +436,9 @@ static void fix_path_operation(struct dctx *d, enum op_kind op, bool capitalised
     if (is_clear(value)) {
         /* entra.empty-clears: Entra ID clears an attribute by sending "" (and later null). */
         note(d, SCIM_DIALECT_ENTRA_EMPTY_CLEARS);
+        /* Cleared again once it is gone (Entra retries its clears): an add of nothing. */
+        if (replaces_absent_element(d, op, capitalised, &p))
+            rewrite_to_add(d, operation, op_key);
         goto out;
     }
     replacement =
@@ -417,10 +455,8 @@ static void fix_path_operation(struct dctx *d, enum op_kind op, bool capitalised
      * replaces a work e-mail the application no longer has with
      * "emails[type eq \"work\"].value"; it is added instead of failing with noTarget, as the
      * no-path form (entra.filtered-key) is. */
-    if (op == OP_REPLACE && capitalised && p.filter && p.sub && d->current && !filter_hits(d, &p)) {
-        note(d, SCIM_DIALECT_ENTRA_REPLACE_ABSENT_FILTER_ELEMENT);
-        json_object_set_new(operation, op_key, json_string(op_names[OP_ADD]));
-    }
+    if (replaces_absent_element(d, op, capitalised, &p))
+        rewrite_to_add(d, operation, op_key);
     if (op == OP_ADD && !p.filter && !p.sub && is_members(p.attr))
         check_member_add(d, &p, value);
 out:

@@ -135,51 +135,52 @@ static void dump_bytes(struct dump_buf *b, const char *bytes, size_t size)
     b->len += size;
 }
 
-/* A JSON string literal: ", \ and control characters escaped as jansson escapes them. */
+/* A JSON string literal: ", \ and control characters escaped as jansson escapes them. Runs of
+ * plain bytes are copied whole; the buffer grows by what is written, not by a worst case. */
 static void dump_string(struct dump_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
-    /* At most 6 bytes per input byte, plus the quotes. */
-    char *out = dump_reserve(b, len * 6 + 2);
-    char *p = out;
-    *p++ = '"';
+    dump_bytes(b, "\"", 1);
+    size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            *p++ = (char)ch;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
             continue;
-        }
-        *p++ = '\\';
+        dump_bytes(b, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
         switch (ch) {
         case '"':
         case '\\':
-            *p++ = (char)ch;
+            esc[1] = (char)ch;
             break;
         case '\b':
-            *p++ = 'b';
+            esc[1] = 'b';
             break;
         case '\f':
-            *p++ = 'f';
+            esc[1] = 'f';
             break;
         case '\n':
-            *p++ = 'n';
+            esc[1] = 'n';
             break;
         case '\r':
-            *p++ = 'r';
+            esc[1] = 'r';
             break;
         case '\t':
-            *p++ = 't';
+            esc[1] = 't';
             break;
         default:
-            memcpy(p, "u00", 3);
-            p[3] = hex[ch >> 4];
-            p[4] = hex[ch & 0xf];
-            p += 5;
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 0xf];
+            n = 6;
             break;
         }
+        dump_bytes(b, esc, n);
     }
-    *p++ = '"';
-    b->len += (size_t)(p - out);
+    dump_bytes(b, s + run, len - run);
+    dump_bytes(b, "\"", 1);
 }
 
 static void dump_integer(struct dump_buf *b, json_int_t value)

@@ -69,6 +69,13 @@ void scim_projection_clear(struct scim_projection *p)
 int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
                           const char *excluded, struct scim_projection *out, struct scim_err *err)
 {
+    return scim_projection_parse_for(rt, attributes, excluded, false, out, err);
+}
+
+int scim_projection_parse_for(const struct scim_resource_type *rt, const char *attributes,
+                              const char *excluded, bool skip_unknown, struct scim_projection *out,
+                              struct scim_err *err)
+{
     int rc = 0;
     out->n = 0;
     out->items = NULL;
@@ -102,15 +109,20 @@ int scim_projection_parse(const struct scim_resource_type *rt, const char *attri
             out->n++;
         } else if (trimmed > 0) {
             struct scim_path path;
-            rc = scim_path_parse(rt, p, trimmed, 0, &path, err);
-            if (rc < 0) {
+            struct scim_err scratch;
+            scim_err_clear(&scratch);
+            rc = scim_path_parse(rt, p, trimmed, 0, &path, skip_unknown ? &scratch : err);
+            if (rc < 0 && !skip_unknown) {
                 err->scim_type = SCIM_TYPE_INVALID_VALUE;
                 goto out;
             }
-            out->items[out->n].schema = path.schema;
-            out->items[out->n].attr = path.attr;
-            out->items[out->n].sub = path.sub;
-            out->n++;
+            if (rc == 0) {
+                out->items[out->n].schema = path.schema;
+                out->items[out->n].attr = path.attr;
+                out->items[out->n].sub = path.sub;
+                out->n++;
+            }
+            rc = 0;
             scim_path_clear(&path);
         }
         p += len;

@@ -46,6 +46,12 @@ struct scim_projection {
  */
 int scim_projection_parse(const struct scim_resource_type *rt, const char *attributes,
                           const char *excluded, struct scim_projection *out, struct scim_err *err);
+
+/* The same; with skip_unknown, names rt does not define are left out instead of refused (a
+ * query across resource types projects each type by the names it has). */
+int scim_projection_parse_for(const struct scim_resource_type *rt, const char *attributes,
+                              const char *excluded, bool skip_unknown, struct scim_projection *out,
+                              struct scim_err *err);
 void scim_projection_clear(struct scim_projection *p);
 
 /* True when a response projected with p (NULL: none) shows attr of schema (NULL: a common

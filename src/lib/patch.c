@@ -140,6 +140,35 @@ static bool array_contains(const struct scim_attr *attr, const json_t *arr, cons
 }
 
 /*
+ * The element of arr (multi-valued complex attr with a "value" sub-attribute) that item names
+ * again: the same "value" (as the schema compares it) and no conflicting "type". RFC 7643 §2.4:
+ * a (type, value) pair should not appear twice. NULL when none, or attr has no "value".
+ */
+static json_t *same_value_element(const struct scim_attr *attr, const json_t *arr,
+                                  const json_t *item)
+{
+    const struct scim_attr *vdef = attr->type == SCIM_ATTR_COMPLEX
+                                       ? scim_attr_find(attr->sub_attrs, attr->n_sub_attrs, "value")
+                                       : NULL;
+    const struct scim_attr *tdef =
+        vdef ? scim_attr_find(attr->sub_attrs, attr->n_sub_attrs, "type") : NULL;
+    const json_t *want = json_is_object(item) ? json_object_get(item, "value") : NULL;
+    if (!vdef || !json_is_string(want))
+        return NULL;
+    const json_t *want_type = json_object_get(item, "type");
+    size_t i;
+    json_t *el;
+    json_array_foreach (arr, i, el) {
+        const json_t *have = json_object_get(el, "value");
+        const json_t *have_type = json_object_get(el, "type");
+        if (have && values_equal(vdef, have, want) &&
+            (!want_type || !have_type || values_equal(tdef, have_type, want_type)))
+            return el;
+    }
+    return NULL;
+}
+
+/*
  * Drops empty arrays and objects below v (not v itself), depth-first, so that removing the last
  * sub-attribute or element leaves the attribute unassigned (RFC 7644 §3.5.2.2).
  */
@@ -503,6 +532,14 @@ static int set_multi(enum op_kind op, const struct scim_path *p, json_t *box, co
         canon = canon_value(p->attr, item);
         if (array_contains(p->attr, cur, canon)) {
             json_decref(canon);
+            continue;
+        }
+        json_t *same = same_value_element(p->attr, cur, canon);
+        if (same) {
+            /* The same e-mail again with more to say ("primary": true): one element. */
+            json_object_update(same, canon);
+            json_decref(canon);
+            note_primary(same, &winner);
             continue;
         }
         json_array_append_new(cur, canon);

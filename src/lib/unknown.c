@@ -27,7 +27,7 @@ struct walk {
 static void found(struct walk *w, const char *prefix, const char *sep, const char *name)
 {
     w->found++;
-    if (!w->names)
+    if (!w->names || json_array_size(w->names) >= SCIM_UNKNOWN_MAX_NAMES)
         return;
     char *text = scim_asprintf("%s%s%s", prefix ? prefix : "", prefix ? sep : "", name);
     size_t i;
@@ -165,19 +165,21 @@ static bool is_attr_path(const char *s, size_t len)
 
 /*
  * What a PATCH path (or a no-path value key) text[0..len) names. A whole schema URN is
- * PATH_SCHEMA (*schema set); a well-formed path (its [filter] set aside) that resolves is
- * PATH_KNOWN (*p filled without the filter), one that does not is PATH_UNKNOWN; anything else is
- * PATH_MALFORMED, left for the engine to refuse.
+ * PATH_SCHEMA (*schema set); a well-formed path that resolves is PATH_KNOWN (*p filled), one
+ * that does not is PATH_UNKNOWN; anything else is PATH_MALFORMED, left for the engine to refuse.
+ * A path with a value filter is unknown only when "attr[filter]" itself is valid (a known
+ * multi-valued attribute, a filter that parses) and the sub-attribute after it is not defined:
+ * a broken filter, or one on an unknown attribute, is malformed, never dropped.
  */
 static enum path_kind classify(const struct scim_resource_type *rt, const char *text, size_t len,
                                struct scim_path *p, const struct scim_schema **schema)
 {
+    struct scim_err ignored;
+    scim_err_clear(&ignored);
     *schema = scim_path_schema(rt, text, len);
     if (*schema)
         return PATH_SCHEMA;
-    char bare[512];
     const char *open = memchr(text, '[', len);
-    size_t n = len;
     if (open) {
         const char *close = NULL;
         for (const char *c = text + len; c-- > open;) {
@@ -186,30 +188,51 @@ static enum path_kind classify(const struct scim_resource_type *rt, const char *
                 break;
             }
         }
-        if (!close)
+        size_t head = close ? (size_t)(close + 1 - text) : 0;
+        if (!close || scim_path_parse(rt, text, head, SCIM_PATH_ALLOW_FILTER, p, &ignored) != 0)
             return PATH_MALFORMED;
-        size_t head = (size_t)(open - text), tail = len - (size_t)(close + 1 - text);
-        if (head + tail >= sizeof(bare))
+        if (head == len)
+            return PATH_KNOWN;
+        const char *sub = close + 2;
+        size_t sub_len = len - head - 1;
+        if (close[1] != '.' || !is_name(sub, sub_len)) {
+            scim_path_clear(p);
             return PATH_MALFORMED;
-        memcpy(bare, text, head);
-        memcpy(bare + head, close + 1, tail);
-        n = head + tail;
-    } else {
-        if (len >= sizeof(bare))
-            return PATH_MALFORMED;
-        memcpy(bare, text, len);
+        }
+        p->sub = scim_attr_findn(p->attr->sub_attrs, p->attr->n_sub_attrs, sub, sub_len);
+        if (p->sub)
+            return PATH_KNOWN;
+        scim_path_clear(p);
+        return PATH_UNKNOWN;
     }
-    bare[n] = '\0';
-    const char *attr_part = bare;
-    if (n > 4 && strncasecmp(bare, "urn:", 4) == 0) {
-        const char *colon = strrchr(bare, ':');
-        attr_part = colon + 1;
-    }
-    if (!is_attr_path(attr_part, n - (size_t)(attr_part - bare)))
+    char bare[512];
+    if (len >= sizeof(bare))
         return PATH_MALFORMED;
-    struct scim_err ignored;
-    scim_err_clear(&ignored);
-    return scim_path_parse(rt, bare, n, 0, p, &ignored) == 0 ? PATH_KNOWN : PATH_UNKNOWN;
+    memcpy(bare, text, len);
+    bare[len] = '\0';
+    const char *attr_part = bare;
+    if (len > 4 && strncasecmp(bare, "urn:", 4) == 0)
+        attr_part = strrchr(bare, ':') + 1;
+    if (!is_attr_path(attr_part, len - (size_t)(attr_part - bare)))
+        return PATH_MALFORMED;
+    return scim_path_parse(rt, bare, len, 0, p, &ignored) == 0 ? PATH_KNOWN : PATH_UNKNOWN;
+}
+
+static bool walk_target(struct walk *w, const char *text, size_t len, json_t *v);
+
+/* The value of a PATCH at a whole schema URN: its keys are paths within that schema (the engine
+ * takes "manager.value" there too), each looked at as "<urn>:<key>". */
+static void walk_schema_object(struct walk *w, const struct scim_schema *schema, json_t *obj)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe (obj, tmp, key, v) {
+        char *text = scim_asprintf("%s:%s", schema->id, key);
+        if (walk_target(w, text, strlen(text), v) && w->strip)
+            json_object_del(obj, key);
+        scim_free(text);
+    }
 }
 
 /*
@@ -224,7 +247,7 @@ static bool walk_target(struct walk *w, const char *text, size_t len, json_t *v)
     enum path_kind kind = classify(w->rt, text, len, &p, &schema);
     bool unknown = kind == PATH_UNKNOWN;
     if (kind == PATH_SCHEMA && json_is_object(v))
-        walk_members(w, schema->attrs, schema->n_attrs, v, schema->id, ":");
+        walk_schema_object(w, schema, v);
     if (kind == PATH_KNOWN && !p.sub && v) {
         char name[512];
         walk_value(w, p.attr, v, scim_path_format(&p, name, sizeof(name)));
@@ -245,6 +268,13 @@ static void walk_patch(struct walk *w, json_t *body)
             continue;
         json_t *path = scim_json_get_ci(op, "path");
         json_t *value = scim_json_get_ci(op, "value");
+        /* Only well-formed operations: anything else is the engine's 400, never dropped. */
+        const char *name = json_string_value(scim_json_get_ci(op, "op"));
+        bool remove = name && strcasecmp(name, "remove") == 0;
+        if (!name ||
+            (!remove && strcasecmp(name, "add") != 0 && strcasecmp(name, "replace") != 0) ||
+            (!remove && !value))
+            continue;
         if (json_is_string(path)) {
             if (walk_target(w, json_string_value(path), json_string_length(path), value) &&
                 w->strip)

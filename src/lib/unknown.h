@@ -21,10 +21,13 @@
 /*
  * Counts the unknown attributes of body (borrowed): a POST/PUT resource body, or with patch a
  * PatchOp body (operations whose path, or no-path value keys, name an unknown attribute, and
- * unknown sub-attributes inside values). Each is appended to names (a JSON array; NULL: only
- * counted) as the path the client wrote ("employeeId", "name.nick", "urn:…:User:costCode",
- * "schemas:urn:…"), once. Malformed paths are not unknown attributes: the engine refuses them.
+ * unknown sub-attributes inside values). The first SCIM_UNKNOWN_MAX_NAMES distinct ones are
+ * appended to names (a JSON array; NULL: only counted) as the path the client wrote
+ * ("employeeId", "name.nick", "urn:…:User:costCode", "schemas:urn:…"). Malformed paths and
+ * operations are not unknown attributes: the engine refuses them.
  */
+#define SCIM_UNKNOWN_MAX_NAMES 16
+
 size_t scim_unknown_find(const struct scim_resource_type *rt, const json_t *body, bool patch,
                          json_t *names);
 

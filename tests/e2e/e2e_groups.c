@@ -611,6 +611,42 @@ static void test_e2e_groups_list_filter_and_projection(void **state)
     scim_free(filter);
 }
 
+/* A query at the root (RFC 7644 §3.4.2.1) covers every type whatever attributes,
+ * excludedAttributes and sortBy name: a type without the attribute is projected without it and
+ * unsorted, never left out. A name no type has is a 400. */
+static void test_e2e_groups_root_query_projection(void **state)
+{
+    (void)state;
+    struct id u, g;
+    user("root-query@example.com", &u);
+    group("Root Query Group", NULL, &g);
+    struct e2e_resp *r = e2e_get(srv, srv->token, "/scim/v2?count=0");
+    assert_status(r, 200);
+    long long all = json_integer_value(json_object_get(r->json, "totalResults"));
+    e2e_resp_free(r);
+    static const char *const queries[] = {"attributes=userName",  "excludedAttributes=userName",
+                                          "sortBy=userName",      "attributes=members",
+                                          "sortBy=members.value", "attributes=userName,members"};
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        r = e2e_get(srv, srv->token, "/scim/v2?count=0&%s", queries[i]);
+        assert_json_int(r, "totalResults", all);
+        e2e_resp_free(r);
+    }
+    char *filter = e2e_urlencode("displayName eq \"Root Query Group\"");
+    r = e2e_get(srv, srv->token, "/scim/v2?attributes=userName&filter=%s", filter);
+    scim_free(filter);
+    assert_json_int(r, "totalResults", 1);
+    assert_json_str(r, "Resources[0].id", g.v);
+    assert_json_absent(r, "Resources[0].displayName");
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2?attributes=noSuchThing");
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+    r = e2e_get(srv, srv->token, "/scim/v2?sortBy=noSuchThing");
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -624,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_e2e_groups_put_sets_members),
         cmocka_unit_test(test_e2e_groups_delete_removes_memberships),
         cmocka_unit_test(test_e2e_groups_list_filter_and_projection),
+        cmocka_unit_test(test_e2e_groups_root_query_projection),
     };
     return cmocka_run_group_tests_name("e2e_groups", tests, group_setup, group_teardown);
 }

@@ -481,6 +481,36 @@ static const struct dialect_case entra_cases[] = {
      "'active':true,'emails':[" U_EMAIL_WORK
      ",{'value':'new@home.example','type':'home'}]," U_ENT_MANAGER("m-1") "}",
      .rules = "entra.capitalised-op"},
+    /* Not for a sub-attribute that is not the e-mail's address (an e-mail without one is
+     * none), nor for a filter the element cannot be built from: still 400 noTarget. */
+    {.name = "entra_replace_absent_primary_is_no_target",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].primary\","
+                 "\"value\":true}"),
+     .status = 400,
+     .scim_type = SCIM_TYPE_NO_TARGET,
+     .rules = "entra.capitalised-op"},
+    {.name = "entra_replace_absent_or_filter_is_no_target",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\" or type eq "
+                 "\\\"x\\\"].value\",\"value\":\"a@x\"}"),
+     .status = 400,
+     .scim_type = SCIM_TYPE_NO_TARGET,
+     .rules = "entra.capitalised-op"},
+    /* An address's locality: addresses have no "value", the element is what the filter says. */
+    {.name = "entra_replace_absent_address_locality_is_added",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"addresses[type eq \\\"work\\\"].locality\","
+                 "\"value\":\"Oslo\"}"),
+     .expect = SMALL_WITH("'addresses':[{'type':'work','locality':'Oslo'}]"),
+     .rules = "entra.capitalised-op,entra.replace-absent-filter-element"},
+    /* Cleared again once gone: nothing to do, not 400. */
+    {.name = "entra_replace_clear_absent_is_no_op",
+     .doc = SMALL,
+     .req = BODY("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"work\\\"].value\","
+                 "\"value\":\"\"}"),
+     .expect = SMALL,
+     .rules = "entra.capitalised-op,entra.empty-clears,entra.replace-absent-filter-element"},
     /* RFC 7644 §3.5.2.3 spelling: still 400 noTarget. */
     {.name = "rfc_replace_absent_filter_element_is_no_target",
      .doc = SMALL,

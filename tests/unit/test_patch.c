@@ -215,6 +215,20 @@ static const struct patch_case add_cases[] = {
     OK("add_multi_case_insensitive_value_not_duplicated", NULL,
        OPS("{'op':'add','path':'emails','value':[{'value':'BJ@Home.Example','type':'Home'}]}"),
        USER),
+    /* The same address again with "primary": true is the same e-mail: merged, not appended,
+     * and the primary moves to it (RFC 7643 §2.4: a (type, value) pair appears once). */
+    OK("add_multi_same_value_with_primary_merged", NULL,
+       OPS("{'op':'add','path':'emails','value':[{'value':'BJ@home.example','type':'home',"
+           "'primary':true}]}"),
+       U_HEAD U_NAME U_DISPLAY U_ACTIVE
+       "'emails':[{'value':'bj@work.example','type':'work'},"
+       "{'value':'BJ@home.example','type':'home','primary':true}]," U_PHONES U_ENT "}"),
+    /* The same address under another type is another e-mail. */
+    OK("add_multi_same_value_other_type_appended", NULL,
+       OPS("{'op':'add','path':'emails','value':[{'value':'bj@home.example','type':'other'}]}"),
+       U_HEAD U_NAME U_DISPLAY U_ACTIVE
+       "'emails':[" U_EMAIL_WORK "," U_EMAIL_HOME
+       ",{'value':'bj@home.example','type':'other'}]," U_PHONES U_ENT "}"),
     /* A binary sub-attribute (base64, case exact by RFC 7643 §2.3.6) is compared exactly. */
     OK("add_multi_case_exact_value_appended", SMALL_WITH("'x509Certificates':[{'value':'QUJD'}]"),
        OPS("{'op':'add','path':'x509Certificates','value':[{'value':'qujd'}]}"),

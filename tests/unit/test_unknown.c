@@ -125,6 +125,27 @@ static void test_unknown_patch_paths(void **state)
           "{'op':'remove','path':'userName..x'}]}");
 }
 
+/* Malformed paths and operations are the engine's 400, never dropped as unknown; a path under a
+ * whole schema URN takes dotted keys as the engine does. */
+static void test_unknown_patch_malformed_kept(void **state)
+{
+    (void)state;
+    const char *body = "{'schemas':['" PATCHOP "'],'Operations':["
+                       "{'op':'add','path':'foo[type eq]','value':'x'},"
+                       "{'op':'add','path':'emails[type xx \\'work\\'].foo','value':'x'},"
+                       "{'op':'remove','path':'name[givenName eq \\'G\\'].foo'},"
+                       "{'op':'frob','path':'foo','value':1},{'path':'foo','value':1},"
+                       "{'op':'add','path':'foo'},{'op':1,'path':'foo'},"
+                       "{'op':'replace','value':{'foo[a eq]':'v'}}]}";
+    check("User", true, body, "[]", body);
+    check("User", true,
+          "{'schemas':['" PATCHOP "'],'Operations':[{'op':'replace','path':'" ENT "',"
+          "'value':{'manager.value':'m','manager.foo':'x','department':'D'}}]}",
+          "['" ENT ":manager.foo']",
+          "{'schemas':['" PATCHOP "'],'Operations':[{'op':'replace','path':'" ENT "',"
+          "'value':{'manager.value':'m','department':'D'}}]}");
+}
+
 /* Okta's no-path deactivation with a custom namespace block, Entra's dotted and filtered keys. */
 static void test_unknown_patch_no_path(void **state)
 {
@@ -153,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_unknown_resource_body),
         cmocka_unit_test(test_unknown_patch_paths),
         cmocka_unit_test(test_unknown_patch_no_path),
+        cmocka_unit_test(test_unknown_patch_malformed_kept),
     };
     return cmocka_run_group_tests_name("test_unknown", tests, NULL, NULL);
 }
