@@ -2067,6 +2067,7 @@ struct plan {
     struct scim_sqlgen sort;  /* sort.sql NULL: creation order */
     bool descending;
     bool key_never_null; /* the sort key is a NOT NULL column: no "missing values last" term */
+    bool one_row;        /* the filter matches at most one live resource: no ORDER BY needed */
     int next_param;
     char *from;   /* " FROM resources r WHERE ... " with the filter */
     char *select; /* "SELECT <row columns>, r.rowid, <sort key or NULL>" */
@@ -2095,6 +2096,23 @@ static bool sort_key_never_null(const char *rt_name, const struct scim_path *pat
         return false;
     return (strcmp(rt_name, "User") == 0 && strcmp(name, "userName") == 0) ||
            (strcmp(rt_name, "Group") == 0 && strcmp(name, "displayName") == 0);
+}
+
+/*
+ * True when f can match at most one live resource of the type: "id eq" and a User's
+ * "userName eq" (unique per tenant and type among live resources: resources_id and
+ * resources_user_name). Its page then needs no ORDER BY, which would cost a sorter for one row
+ * (the IdPs' existence check, GET /Users?filter=userName eq "…", is the commonest query).
+ */
+static bool filter_one_row(const char *rt_name, const struct scim_filter *f)
+{
+    if (!f || f->kind != SCIM_FILTER_COMPARE || f->op != SCIM_OP_EQ || !json_is_string(f->value) ||
+        f->path.sub || f->path.in_extension)
+        return false;
+    const char *name = f->path.attr->name;
+    if (!f->path.schema)
+        return strcmp(name, "id") == 0;
+    return strcmp(rt_name, "User") == 0 && strcmp(name, "userName") == 0;
 }
 
 static void plan_clear(struct plan *p)
@@ -2155,6 +2173,7 @@ static int plan_build(const struct scim_tenant *tenant, const char *rt_name,
         goto out;
     if (p->where.sql)
         p->next_param = p->where.next_param;
+    p->one_row = filter_one_row(rt_name, query->filter);
     if (query->sort_by) {
         rc =
             scim_sqlgen_sort_key(&scim_sqlgen_sqlite, query->sort_by, p->next_param, &p->sort, err);
@@ -2215,6 +2234,9 @@ static char *sql_count(const struct plan *p)
 static char *sql_offset_page(const struct plan *p)
 {
     const char *k = p->sort.sql;
+    if (!k && p->one_row)
+        return scim_asprintf("%s%s LIMIT ?%d OFFSET ?%d", p->select, p->from, p->next_param,
+                             p->next_param + 1);
     if (!k)
         return scim_asprintf("%s%s ORDER BY r.rowid LIMIT ?%d OFFSET ?%d", p->select, p->from,
                              p->next_param, p->next_param + 1);
