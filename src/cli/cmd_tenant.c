@@ -45,17 +45,38 @@ int scimctl_tenant_list(struct scimctl *ctl, int argc, char **argv)
     bool as_json = scimctl_switch(argc, argv, "json");
     if (scim_store_tenant_list(ctl->store, &list, &err) < 0)
         return scimctl_fail(1, "%s", err.detail);
+    /* Each tenant's settings (default_role, unknown_members, unknown_attributes), so that an
+     * operator sees what `tenant set` changed. */
+    size_t i;
+    json_t *t;
+    json_array_foreach (list, i, t) {
+        struct scim_tenant tenant;
+        json_t *settings = NULL;
+        if (scim_store_tenant_get(ctl->store, json_string_value(json_object_get(t, "name")),
+                                  &tenant, &err) < 0 ||
+            scim_store_tenant_settings(ctl->store, &tenant, &settings, &err) < 0) {
+            json_decref(list);
+            return scimctl_fail(1, "%s", err.detail);
+        }
+        json_object_set_new(t, "settings", settings);
+    }
     if (as_json) {
         char *text = scim_json_dump(list, NULL);
         puts(text);
         scim_free(text);
     } else {
-        size_t i;
-        json_t *t;
-        printf("%-32s %s\n", "NAME", "CREATED");
+        printf("%-32s %-26s %s\n", "NAME", "CREATED", "SETTINGS");
         json_array_foreach (list, i, t) {
-            printf("%-32s %s\n", json_string_value(json_object_get(t, "name")),
+            printf("%-32s %-26s", json_string_value(json_object_get(t, "name")),
                    json_string_value(json_object_get(t, "created")));
+            const char *key;
+            json_t *value;
+            bool any = false;
+            json_object_foreach (json_object_get(t, "settings"), key, value) {
+                printf(" %s=%s", key, json_string_value(value));
+                any = true;
+            }
+            printf("%s\n", any ? "" : " -");
         }
     }
     json_decref(list);

@@ -192,6 +192,17 @@ static void test_e2e_cli_tenants_create_list_duplicate(void **state)
     assert_non_null(strstr(out, "acme-cli"));
     assert_non_null(strstr(out, "e2e"));
     scim_free(out);
+    /* Settings show in the list (text and JSON), so an operator sees what is set. */
+    assert_int_equal(e2e_scimctl(srv, NULL, "tenant", "set", "acme-cli",
+                                 "unknown_attributes=ignore", "default_role=member", NULL),
+                     0);
+    assert_int_equal(e2e_scimctl(srv, &out, "tenant", "list", NULL), 0);
+    assert_non_null(strstr(out, " default_role=member unknown_attributes=ignore"));
+    scim_free(out);
+    assert_int_equal(e2e_scimctl(srv, &out, "tenant", "list", "--json", NULL), 0);
+    assert_non_null(strstr(
+        out, "\"settings\":{\"default_role\":\"member\",\"unknown_attributes\":\"ignore\"}"));
+    scim_free(out);
 }
 
 static void test_e2e_cli_token_list_and_revoke(void **state)
