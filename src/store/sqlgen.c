@@ -894,6 +894,50 @@ static int membership_compare(struct gen *g, struct scim_sqlbuf *b, enum members
     return rc;
 }
 
+/*
+ * A run of the same connective ("a or b or c", however the parser nested it) is written flat,
+ * "(a OR b OR c)", not "((a OR b) OR c)": AND and OR are associative (also for SQL's NULL), and
+ * nested parentheses cost SQLite's parser a stack level each (it fails near 100 of them). Each
+ * operand that is not the same connective is written by gen->fn.
+ */
+struct operand_gen {
+    int (*fn)(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f, const void *ctx,
+              bool strict);
+    const void *ctx;
+};
+
+static int gen_chain(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
+                     enum scim_filter_kind kind, const struct operand_gen *og, bool strict)
+{
+    if (f->kind != kind)
+        return og->fn(g, b, f, og->ctx, strict);
+    int rc = gen_chain(g, b, f->left, kind, og, strict);
+    if (rc == 0) {
+        scim_sqlbuf_add(b, kind == SCIM_FILTER_AND ? " AND " : " OR ");
+        rc = gen_chain(g, b, f->right, kind, og, strict);
+    }
+    return rc;
+}
+
+/* A connective node: its flattened run in one pair of parentheses. */
+static int gen_connective(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
+                          const struct operand_gen *og, bool strict)
+{
+    scim_sqlbuf_add(b, "(");
+    int rc = gen_chain(g, b, f, f->kind, og, strict);
+    scim_sqlbuf_add(b, ")");
+    return rc;
+}
+
+static int membership_element(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
+                              const struct scim_filter *f, bool strict);
+
+static int membership_operand(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
+                              const void *ctx, bool strict)
+{
+    return membership_element(g, b, *(const enum membership *)ctx, f, strict);
+}
+
 /* The condition on one membership element of a value filter (and/or/not of compares). */
 static int membership_element(struct gen *g, struct scim_sqlbuf *b, enum membership ms,
                               const struct scim_filter *f, bool strict)
@@ -901,15 +945,11 @@ static int membership_element(struct gen *g, struct scim_sqlbuf *b, enum members
     int rc = 0;
     switch (f->kind) {
     case SCIM_FILTER_AND:
-    case SCIM_FILTER_OR:
-        scim_sqlbuf_add(b, "(");
-        rc = membership_element(g, b, ms, f->left, strict);
-        if (rc == 0) {
-            scim_sqlbuf_add(b, f->kind == SCIM_FILTER_AND ? " AND " : " OR ");
-            rc = membership_element(g, b, ms, f->right, strict);
-        }
-        scim_sqlbuf_add(b, ")");
+    case SCIM_FILTER_OR: {
+        struct operand_gen og = {membership_operand, &ms};
+        rc = gen_connective(g, b, f, &og, strict);
         break;
+    }
     case SCIM_FILTER_NOT:
         scim_sqlbuf_add(b, "NOT (");
         rc = membership_element(g, b, ms, f->left, true);
@@ -1035,22 +1075,27 @@ out:
 }
 
 static int gen_element(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
+                       const struct element *e, bool strict);
+
+static int element_operand(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
+                           const void *ctx, bool strict)
+{
+    return gen_element(g, b, f, ctx, strict);
+}
+
+static int gen_element(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
                        const struct element *e, bool strict)
 {
     int rc = 0;
     switch (f->kind) {
     case SCIM_FILTER_AND:
-    case SCIM_FILTER_OR:
-        scim_sqlbuf_add(b, "(");
-        rc = gen_element(g, b, f->left, e, strict);
+    case SCIM_FILTER_OR: {
+        struct operand_gen og = {element_operand, e};
+        rc = gen_connective(g, b, f, &og, strict);
         if (rc)
             goto out;
-        scim_sqlbuf_add(b, f->kind == SCIM_FILTER_AND ? " AND " : " OR ");
-        rc = gen_element(g, b, f->right, e, strict);
-        if (rc)
-            goto out;
-        scim_sqlbuf_add(b, ")");
         break;
+    }
     case SCIM_FILTER_NOT:
         scim_sqlbuf_add(b, "NOT (");
         rc = gen_element(g, b, f->left, e, true);
@@ -1139,22 +1184,27 @@ out:
 }
 
 /* strict: the result must be 0 or 1, never NULL (we are below a not()). */
+static int gen_node(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f, bool strict);
+
+static int node_operand(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f,
+                        const void *ctx, bool strict)
+{
+    (void)ctx;
+    return gen_node(g, b, f, strict);
+}
+
 static int gen_node(struct gen *g, struct scim_sqlbuf *b, const struct scim_filter *f, bool strict)
 {
     int rc = 0;
     switch (f->kind) {
     case SCIM_FILTER_AND:
-    case SCIM_FILTER_OR:
-        scim_sqlbuf_add(b, "(");
-        rc = gen_node(g, b, f->left, strict);
+    case SCIM_FILTER_OR: {
+        struct operand_gen og = {node_operand, NULL};
+        rc = gen_connective(g, b, f, &og, strict);
         if (rc)
             goto out;
-        scim_sqlbuf_add(b, f->kind == SCIM_FILTER_AND ? " AND " : " OR ");
-        rc = gen_node(g, b, f->right, strict);
-        if (rc)
-            goto out;
-        scim_sqlbuf_add(b, ")");
         break;
+    }
     case SCIM_FILTER_NOT:
         scim_sqlbuf_add(b, "NOT (");
         rc = gen_node(g, b, f->left, true);

@@ -1605,6 +1605,70 @@ static void test_e2e_query_projection_returned(void **state)
     e2e_resp_free(r);
 }
 
+/* A long run of one connective ("a or b or c or ..." up to the 4,096-byte limit) is an answer,
+ * never a 500: the SQL is written flat, not one pair of parentheses per term (SQLite's parser
+ * gave up near 88 terms). */
+static void test_e2e_query_long_connective_chains(void **state)
+{
+    (void)state;
+    static const char *const terms[] = {
+        "userName eq \"nobody\"",      "emails.value eq \"nobody\"",
+        "emails[value eq \"nobody\"]", "title pr",
+        "not (userName eq \"a\")",     "meta.created gt \"2000-01-01T00:00:00Z\"",
+    };
+    static const char *const joins[] = {" or ", " and "};
+    for (size_t t = 0; t < sizeof(terms) / sizeof(terms[0]); t++) {
+        for (size_t j = 0; j < 2; j++) {
+            char filter[4097];
+            size_t used = 0, n = 0;
+            while (used + strlen(terms[t]) + strlen(joins[j]) < sizeof(filter) - 1) {
+                used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s%s",
+                                         n ? joins[j] : "", terms[t]);
+                n++;
+            }
+            char *enc = e2e_urlencode(filter);
+            struct e2e_resp *r = e2e_get(srv, srv->token, "/scim/v2/Users?count=0&filter=%s", enc);
+            if (r->status != 200)
+                e2e_fail(r, "%zu terms of '%s' joined by '%s' must be answered", n, terms[t],
+                         joins[j]);
+            e2e_resp_free(r);
+            /* The same inside a value filter. */
+            if (t == 0) {
+                char inner[4097];
+                used = (size_t)snprintf(inner, sizeof(inner), "emails[");
+                for (n = 0; used + 40 < sizeof(inner); n++)
+                    used += (size_t)snprintf(inner + used, sizeof(inner) - used,
+                                             "%svalue eq \"x%zu\"", n ? joins[j] : "", n);
+                snprintf(inner + used, sizeof(inner) - used, "]");
+                scim_free(enc);
+                enc = e2e_urlencode(inner);
+                r = e2e_get(srv, srv->token, "/scim/v2/Users?count=0&filter=%s", enc);
+                if (r->status != 200)
+                    e2e_fail(r, "a value filter of %zu terms must be answered", n);
+                e2e_resp_free(r);
+            }
+            scim_free(enc);
+        }
+    }
+    /* Groups: membership comparisons, bare and in a value filter. */
+    static const char *const group_filters[] = {"members.value eq \"m%zu\"",
+                                                "members[value eq \"m%zu\"]"};
+    for (size_t k = 0; k < 2; k++) {
+        char filter[4097];
+        size_t used = 0;
+        for (size_t n = 0; used + 40 < sizeof(filter); n++) {
+            used += (size_t)snprintf(filter + used, sizeof(filter) - used, "%s", n ? " or " : "");
+            used += (size_t)snprintf(filter + used, sizeof(filter) - used, group_filters[k], n);
+        }
+        char *enc = e2e_urlencode(filter);
+        struct e2e_resp *r = e2e_get(srv, srv->token, "/scim/v2/Groups?count=0&filter=%s", enc);
+        if (r->status != 200)
+            e2e_fail(r, "a long chain of '%s' on Groups must be answered", group_filters[k]);
+        e2e_resp_free(r);
+        scim_free(enc);
+    }
+}
+
 /* ---- POST /.search ---- */
 
 /* POST path with body must answer exactly what GET /Users?<query> answers. */
@@ -1901,6 +1965,7 @@ int main(void)
         cmocka_unit_test(test_e2e_query_projection_excluded),
         cmocka_unit_test(test_e2e_query_projection_urn),
         cmocka_unit_test(test_e2e_query_projection_returned),
+        cmocka_unit_test(test_e2e_query_long_connective_chains),
         cmocka_unit_test(test_e2e_query_search_equals_get),
     };
     const struct CMUnitTest limits[] = {
