@@ -240,6 +240,14 @@ int scim_h_admin_audit(struct scim_request *req, struct scim_err *err)
     struct scim_audit_query q = {.limit = AUDIT_DEFAULT_LIMIT};
     json_t *entries = NULL;
     char *next = NULL;
+    static const char *const known[] = {"since",       "until", "actor",  "actorEmail",
+                                        "resource_id", "limit", "cursor", NULL};
+    const char *unknown = scim_request_unknown_query(req, known);
+    if (unknown)
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
+                            "Unknown parameter '%.64s'; the audit search takes since, until, "
+                            "actor (or actorEmail), resource_id, limit and cursor.",
+                            unknown);
     int rc = query_time(req, "since", &q.since_ms, err);
     if (rc == 0)
         rc = query_time(req, "until", &q.until_ms, err);
@@ -257,7 +265,17 @@ int scim_h_admin_audit(struct scim_request *req, struct scim_err *err)
         }
         q.limit = n;
     }
+    /* actorEmail is the name host applications give the field (the actor of a SCIM request is
+     * "scim-key:<tokenId>"); either may be used, not two different values. */
     q.actor = scim_request_query(req, "actor");
+    const char *actor_email = scim_request_query(req, "actorEmail");
+    if (actor_email && q.actor && strcmp(actor_email, q.actor) != 0) {
+        rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_VALUE,
+                          "'actor' and 'actorEmail' name the same field; give one.");
+        goto out;
+    }
+    if (actor_email)
+        q.actor = actor_email;
     q.resource_id = scim_request_query(req, "resource_id");
     q.cursor = scim_request_query(req, "cursor");
     /* Rows of earlier requests may still be queued: write them first, so a search sees every

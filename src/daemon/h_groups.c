@@ -280,33 +280,16 @@ static json_t *group_diff(const struct scim_request *req, const json_t *before, 
     return diff;
 }
 
-/* Logs (and audits) the member ids a write skipped because the tenant's unknown_members is
- * "skip". */
+/* Logs the member ids a write skipped because the tenant's unknown_members is "skip" (the
+ * store puts them into the write's audit row: skipped_members, skipped_count). */
 static void note_skipped(struct scim_request *req, const char *group_id,
                          const struct scim_members_report *rep)
 {
-    if (rep->n_skipped == 0)
-        return;
-    json_t *ids = json_array();
-    for (size_t i = 0; i < rep->n_skipped; i++) {
+    for (size_t i = 0; i < rep->n_skipped; i++)
         scim_log(SCIM_LOG_WARN,
                  "group member skipped: no User or Group has this id tenant=%s group=%s "
                  "member=%.100s request_id=%s",
                  req->auth.tenant.name, group_id, rep->skipped[i], req->request_id);
-        if (i < AUDIT_IDS_MAX)
-            json_array_append_new(ids, json_string(rep->skipped[i]));
-    }
-    json_t *diff =
-        json_pack("{s:o,s:I}", "skipped_members", ids, "skipped_count", (json_int_t)rep->n_skipped);
-    if (req->ctx->audit) {
-        struct scim_audit_row row;
-        scim_audit_row_init(&row, req, 200, diff);
-        row.e.resource_type = "Group";
-        row.e.resource_id = group_id;
-        scim_audit_log_submit(req->ctx->audit, &row.e);
-        scim_audit_row_clear(&row);
-    }
-    json_decref(diff);
 }
 
 /* ---- POST and PUT -----------------------------------------------------------------------------

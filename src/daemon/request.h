@@ -118,6 +118,10 @@ void scim_request_add_header(struct scim_request *req, const char *name, const c
 /* Sets the response: status and body (the reference is stolen; NULL for none). */
 void scim_request_respond(struct scim_request *req, int status, json_t *body);
 
+/* The first query parameter of req whose name is not in known (NULL-terminated; names compared
+ * exactly), or NULL when all are known. Borrowed for the request's lifetime. */
+const char *scim_request_unknown_query(const struct scim_request *req, const char *const *known);
+
 /* Parses attributes= / excludedAttributes= of the query against rt (see list.h). */
 int scim_request_projection(const struct scim_request *req, const struct scim_resource_type *rt,
                             struct scim_projection *p, struct scim_err *err);

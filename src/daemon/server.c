@@ -105,6 +105,33 @@ const char *scim_request_query(const struct scim_request *req, const char *name)
     return value ? value : "";
 }
 
+/* The state of scim_request_unknown_query's walk over the query arguments. */
+struct query_check {
+    const char *const *known;
+    const char *unknown;
+};
+
+static enum MHD_Result check_query_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct query_check *c = cls;
+    for (size_t i = 0; c->known[i]; i++) {
+        if (strcmp(c->known[i], key) == 0)
+            return MHD_YES;
+    }
+    c->unknown = key;
+    return MHD_NO;
+}
+
+const char *scim_request_unknown_query(const struct scim_request *req, const char *const *known)
+{
+    struct query_check c = {known, NULL};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_query_name, &c);
+    return c.unknown;
+}
+
 size_t scim_request_client_addr(const struct scim_request *req, unsigned char out[16])
 {
     const union MHD_ConnectionInfo *info =

@@ -253,6 +253,8 @@ static json_t *row_json(sqlite3_stmt *q)
     json_object_set_new(o, "time", scim_sqlite_column_time(q, 1));
     json_object_set_new(o, "tenant", scim_sqlite_column_text(q, 2));
     json_object_set_new(o, "actor", scim_sqlite_column_text(q, 3));
+    /* The same under the name host applications use for it ("scim-key:<tokenId>"). */
+    json_object_set_new(o, "actorEmail", scim_sqlite_column_text(q, 3));
     json_object_set_new(o, "method", scim_sqlite_column_text(q, 4));
     json_object_set_new(o, "path", scim_sqlite_column_text(q, 5));
     json_object_set_new(o, "resource_type", scim_sqlite_column_text(q, 6));

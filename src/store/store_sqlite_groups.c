@@ -643,6 +643,43 @@ static int apply_changes(struct gw *g, const struct scim_members_change *changes
     return rc;
 }
 
+/* The most skipped member ids one audit row names (the count is always there). */
+#define AUDIT_SKIPPED_MAX 100
+
+/*
+ * Inserts the audit row of a membership write with what the write did, in its transaction: the
+ * caller's diff (what was asked) gains "members_added" and "members_removed" (what changed:
+ * 0 and 0 for a repeated PUT or an add of members already there) and, when the tenant skips
+ * unknown members, "skipped_members" (the first AUDIT_SKIPPED_MAX ids) and "skipped_count". One
+ * row per request, with the status it answers.
+ */
+static int audit_membership_write(struct conn *c, const struct scim_tenant *tenant,
+                                  const struct scim_audit_entry *audit, const char *id,
+                                  const struct scim_members_report *rep, struct scim_err *err)
+{
+    struct scim_audit_entry e = *audit;
+    json_t *diff = audit->diff ? json_loads(audit->diff, 0, NULL) : NULL;
+    if (!json_is_object(diff)) {
+        json_decref(diff);
+        diff = json_object();
+    }
+    json_object_set_new(diff, "members_added", json_integer((json_int_t)rep->added));
+    json_object_set_new(diff, "members_removed", json_integer((json_int_t)rep->removed));
+    if (rep->n_skipped > 0) {
+        json_t *ids = json_array();
+        for (size_t i = 0; i < rep->n_skipped && i < AUDIT_SKIPPED_MAX; i++)
+            json_array_append_new(ids, json_string(rep->skipped[i]));
+        json_object_set_new(diff, "skipped_members", ids);
+        json_object_set_new(diff, "skipped_count", json_integer((json_int_t)rep->n_skipped));
+    }
+    char *text = scim_json_dump(diff, NULL);
+    json_decref(diff);
+    e.diff = text;
+    int rc = scim_sqlite_audit_insert(c, tenant->id, &e, "Group", id, err);
+    scim_free(text);
+    return rc;
+}
+
 /* Hands the write's report to the caller (or drops it). */
 static void report_take(struct gw *g, struct scim_members_report *report)
 {
@@ -699,7 +736,7 @@ static int sqlite_group_create(struct scim_store *st, const struct scim_tenant *
     if (rc)
         goto out;
     if (audit) {
-        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "Group", id, err);
+        rc = audit_membership_write(c, tenant, audit, id, &g.rep, err);
         if (rc)
             goto out;
     }
@@ -808,7 +845,7 @@ static int sqlite_group_modify(struct scim_store *st, const struct scim_tenant *
             goto out;
     }
     if (audit) {
-        rc = scim_sqlite_audit_insert(c, tenant->id, audit, "Group", id, err);
+        rc = audit_membership_write(c, tenant, audit, id, &g.rep, err);
         if (rc)
             goto out;
     }

@@ -237,6 +237,26 @@ static void test_e2e_audit_reads_and_failed_requests(void **state)
     assert_true(found);
     e2e_resp_free(r);
     scim_free(q);
+    /* The seeds' name for the field: every row carries actorEmail = scim-key:<tokenId> too, and
+     * the search takes it as the actor filter. */
+    q = scim_asprintf("actorEmail=%s&limit=5", actor);
+    r = audit(q);
+    assert_true(json_array_size(json_object_get(r->json, "entries")) > 0);
+    for (size_t i = 0; i < json_array_size(json_object_get(r->json, "entries")); i++) {
+        assert_string_equal(field(entry(r, i), "actorEmail"), actor);
+        assert_string_equal(field(entry(r, i), "actor"), actor);
+    }
+    e2e_resp_free(r);
+    scim_free(q);
+    /* An unknown parameter is refused, not ignored (it would return every row). */
+    r = e2e_get(srv, admin, "/api/v1/audit?actor_email=x");
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+    q = scim_asprintf("/api/v1/audit?actor=%s&actorEmail=anonymous", actor);
+    r = e2e_get(srv, admin, "%s", q);
+    assert_scim_error(r, 400, "invalidValue");
+    e2e_resp_free(r);
+    scim_free(q);
 
     /* Failed authentication with a known (revoked) token: the row names the token, never the
      * plaintext, and belongs to its tenant. */
