@@ -431,7 +431,8 @@ enum op_kind { OP_ADD, OP_REMOVE, OP_REPLACE };
 
 /* A Group PATCH split into membership changes and operations for the engine. */
 struct plan {
-    json_t *doc_ops;                     /* owned array of the operations on other attributes */
+    json_t *doc_ops;   /* owned array of the operations on other attributes */
+    json_t *doc_index; /* owned array: the request's index of each doc_ops entry (for errors) */
     struct scim_members_change *changes; /* owned array; each refs array owned */
     size_t n_changes, cap;
     json_t *keep; /* owned array of the JSON strings that refs point into (from filters) */
@@ -444,6 +445,7 @@ static void plan_clear(struct plan *plan)
         scim_free((void *)plan->changes[i].refs);
     scim_free(plan->changes);
     json_decref(plan->doc_ops);
+    json_decref(plan->doc_index);
     json_decref(plan->keep);
     memset(plan, 0, sizeof(*plan));
 }
@@ -602,6 +604,7 @@ static int plan_build(const struct scim_resource_type *rt, const json_t *body, s
 {
     memset(plan, 0, sizeof(*plan));
     plan->doc_ops = json_array();
+    plan->doc_index = json_array();
     plan->keep = json_array();
     const json_t *ops = scim_json_get_ci(body, "Operations");
     if (!json_is_array(ops) || json_array_size(ops) == 0 ||
@@ -633,10 +636,31 @@ static int plan_build(const struct scim_resource_type *rt, const json_t *body, s
                      : plan_value_op(plan, op, name, kind, value, group_id, where, err);
         if (rc < 0)
             return rc;
+        while (json_array_size(plan->doc_index) < json_array_size(plan->doc_ops))
+            json_array_append_new(plan->doc_index, json_integer((json_int_t)i));
         if (plan->slow)
             return 0;
     }
     return 0;
+}
+
+/* The engine numbers the operations it was given; an error names the request's own index
+ * ("Operations[1]: ..."), from doc_index. */
+static void renumber_error(const struct plan *plan, struct scim_err *err)
+{
+    size_t k = 0;
+    int consumed = 0;
+    if (sscanf(err->detail, "Operations[%zu]%n", &k, &consumed) != 1 || consumed <= 0 ||
+        k >= json_array_size(plan->doc_index))
+        return;
+    char index[32];
+    int n = snprintf(index, sizeof(index), "Operations[%lld]",
+                     (long long)json_integer_value(json_array_get(plan->doc_index, k)));
+    size_t rest = strlen(err->detail + consumed);
+    if (n <= 0 || (size_t)n + rest >= sizeof(err->detail))
+        return;
+    memmove(err->detail + n, err->detail + consumed, rest + 1);
+    memcpy(err->detail, index, (size_t)n);
 }
 
 /* Applies a PatchOp request to doc with the engine (RFC 7644 §3.5.2); *out is the normalised
@@ -697,8 +721,10 @@ static int patch_fast(struct scim_request *req, const struct scim_resource_type 
                                         "Operations", plan->doc_ops);
             rc = apply_engine(req, rt, current.doc, request, &doc, err);
             json_decref(request);
-            if (rc < 0)
+            if (rc < 0) {
+                renumber_error(plan, err);
                 goto out;
+            }
         }
         json_t *diff =
             group_diff(req, doc ? current.doc : NULL, doc, plan->changes, plan->n_changes);
@@ -817,6 +843,10 @@ int scim_h_group_patch(struct scim_request *req, struct scim_err *err)
     bool with_body = p.include >= 0;
     int status = with_body ? 200 : 204;
     rc = scim_request_json(req, &body, err);
+    if (rc < 0)
+        goto out;
+    /* The envelope first, as for a User: the member fast path below has its own engine. */
+    rc = scim_patch_check_message(body, err);
     if (rc < 0)
         goto out;
     scim_dialect_report_clear(&req->dialect);

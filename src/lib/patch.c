@@ -952,6 +952,17 @@ static bool lists_patch_op(const json_t *schemas)
     return false;
 }
 
+int scim_patch_check_message(const json_t *request, struct scim_err *err)
+{
+    if (!json_is_object(request))
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,
+                            "The PATCH body must be a JSON object (a PatchOp message).");
+    if (!lists_patch_op(scim_json_get_ci(request, "schemas")))
+        return scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,
+                            "The PATCH body's \"schemas\" must list \"%s\".", SCIM_SCHEMA_PATCH_OP);
+    return 0;
+}
+
 int scim_patch_apply(const struct scim_resource_type *rt, const json_t *doc, const json_t *request,
                      const struct scim_patch_limits *limits, json_t **out, bool *changed,
                      struct scim_err *err)
@@ -964,16 +975,10 @@ int scim_patch_apply(const struct scim_resource_type *rt, const json_t *doc, con
     *out = NULL;
     if (changed)
         *changed = false;
-    if (!json_is_object(request)) {
-        rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,
-                          "The PATCH body must be a JSON object (a PatchOp message).");
+    rc = scim_patch_check_message(request, err);
+    if (rc)
         goto out;
-    }
-    if (!lists_patch_op(scim_json_get_ci(request, "schemas"))) {
-        rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,
-                          "The PATCH body's \"schemas\" must list \"%s\".", SCIM_SCHEMA_PATCH_OP);
-        goto out;
-    }
+    rc = SCIM_ERR;
     ops = scim_json_get_ci(request, "Operations");
     if (!json_is_array(ops) || json_array_size(ops) == 0) {
         rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,

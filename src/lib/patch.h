@@ -46,6 +46,11 @@ struct scim_patch_limits {
  * matches nothing creates the element {sub: x, y: value}. Empty objects and arrays left behind
  * are dropped. See patch.c for the full rules.
  */
+/* The PatchOp message's envelope, as scim_patch_apply checks it first: a JSON object whose
+ * "schemas" lists the PatchOp URN. 0, or 400 invalidSyntax (for callers with their own engine:
+ * a Group's membership writes). */
+int scim_patch_check_message(const json_t *request, struct scim_err *err);
+
 int scim_patch_apply(const struct scim_resource_type *rt, const json_t *doc, const json_t *request,
                      const struct scim_patch_limits *limits, json_t **out, bool *changed,
                      struct scim_err *err);

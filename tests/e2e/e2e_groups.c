@@ -611,6 +611,40 @@ static void test_e2e_groups_list_filter_and_projection(void **state)
     scim_free(filter);
 }
 
+/* A Group PATCH is a PatchOp message like a User's: without the PatchOp URN in "schemas" it is
+ * 400 invalidSyntax and changes nothing, also on the membership fast path. */
+static void test_e2e_groups_patch_needs_patchop_schema(void **state)
+{
+    (void)state;
+    struct id u, g;
+    user("patchop-schema@example.com", &u);
+    group("PatchOp Schema", NULL, &g);
+    static const char *const envelopes[] = {"", "\"schemas\":[\"urn:x\"],"};
+    for (size_t i = 0; i < 2; i++) {
+        char *body = scim_asprintf("{%s\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+                                   "\"value\":[{\"value\":\"%s\"}]}]}",
+                                   envelopes[i], u.v);
+        struct e2e_resp *r = e2e_send(srv, "PATCH", srv->token, body, "/scim/v2/Groups/%s", g.v);
+        scim_free(body);
+        assert_scim_error(r, 400, "invalidSyntax");
+        e2e_resp_free(r);
+    }
+    assert_int_equal(member_count(g.v), 0);
+    /* An error names the operation by its place in the request, also when the member
+     * operations before it took the fast path. */
+    char *ops = scim_asprintf("[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":"
+                              "\"%s\"}]},{\"op\":\"remove\",\"path\":\"displayName\"}]",
+                              u.v);
+    struct e2e_resp *r = patch(g.v, "", ops);
+    scim_free(ops);
+    assert_scim_error(r, 400, "mutability");
+    const char *detail = e2e_str(r->json, "detail");
+    if (!detail || strncmp(detail, "Operations[1]", 13) != 0)
+        e2e_fail(r, "the detail names Operations[1]");
+    e2e_resp_free(r);
+    assert_int_equal(member_count(g.v), 0);
+}
+
 /* A query at the root (RFC 7644 §3.4.2.1) covers every type whatever attributes,
  * excludedAttributes and sortBy name: a type without the attribute is projected without it and
  * unsorted, never left out. A name no type has is a 400. */
@@ -661,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_e2e_groups_delete_removes_memberships),
         cmocka_unit_test(test_e2e_groups_list_filter_and_projection),
         cmocka_unit_test(test_e2e_groups_root_query_projection),
+        cmocka_unit_test(test_e2e_groups_patch_needs_patchop_schema),
     };
     return cmocka_run_group_tests_name("e2e_groups", tests, group_setup, group_teardown);
 }
