@@ -36,6 +36,8 @@
 #include "store_groups.h"
 
 #include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -648,11 +650,15 @@ static int plan_build(const struct scim_resource_type *rt, const json_t *body, s
  * ("Operations[1]: ..."), from doc_index. */
 static void renumber_error(const struct plan *plan, struct scim_err *err)
 {
-    size_t k = 0;
-    int consumed = 0;
-    if (sscanf(err->detail, "Operations[%zu]%n", &k, &consumed) != 1 || consumed <= 0 ||
-        k >= json_array_size(plan->doc_index))
+    static const char prefix[] = "Operations[";
+    if (strncmp(err->detail, prefix, sizeof(prefix) - 1) != 0)
         return;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long k = strtoull(err->detail + sizeof(prefix) - 1, &end, 10);
+    if (errno || !end || *end != ']' || k >= json_array_size(plan->doc_index))
+        return;
+    int consumed = (int)(end + 1 - err->detail);
     char index[32];
     int n = snprintf(index, sizeof(index), "Operations[%lld]",
                      (long long)json_integer_value(json_array_get(plan->doc_index, k)));
