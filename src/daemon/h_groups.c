@@ -35,8 +35,8 @@
 #include "roles.h"
 #include "store_groups.h"
 
-#include <stdio.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
