@@ -141,6 +141,9 @@ int scim_h_resource_get(struct scim_request *req, struct scim_err *err)
                                      &res, err);
     if (rc < 0)
         goto out;
+    rc = scim_request_read_precondition(req, res.version, err);
+    if (rc < 0)
+        goto out;
     char inm[512];
     if (scim_resource_etag_list_matches(
             scim_request_header_list(req, "If-None-Match", inm, sizeof(inm)), res.version)) {

@@ -140,6 +140,11 @@ int scim_request_unknown_attributes(struct scim_request *req, const struct scim_
 void scim_request_resource_headers(struct scim_request *req, const struct scim_resource_type *rt,
                                    const struct scim_resource *res);
 
+/* The precondition of a read (RFC 9110 §13.2.2: If-Match before If-None-Match): 412 when
+ * If-Match does not name the version current (nor is "*"); 0 otherwise, also without it. */
+int scim_request_read_precondition(const struct scim_request *req, int64_t current,
+                                   struct scim_err *err);
+
 /*
  * The conditional headers of a write, If-Match and If-None-Match (RFC 9110 §13.1.1-2 with the
  * weak ETags of RFC 7644 §3.14), against the resource's current version. Returns 0 with

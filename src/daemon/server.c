@@ -230,22 +230,44 @@ void scim_request_resource_headers(struct scim_request *req, const struct scim_r
     scim_free(location);
 }
 
+/* 412 when req's If-Match (a list, or "*") does not name the version current; *match (when
+ * non-NULL) receives the header's text in buf, or NULL without one. */
+static int if_match_holds(const struct scim_request *req, int64_t current, char *buf, size_t size,
+                          const char **match, struct scim_err *err)
+{
+    const char *m = scim_request_header_list(req, "If-Match", buf, size);
+    char etag[SCIM_ETAG_BUF];
+    if (match)
+        *match = m;
+    if (m && !scim_resource_etag_list_matches(m, current))
+        return scim_err_set(err, 412, NULL,
+                            "If-Match '%.80s' does not match the resource's current version %s.", m,
+                            scim_resource_etag(current, etag, sizeof(etag)));
+    return 0;
+}
+
+int scim_request_read_precondition(const struct scim_request *req, int64_t current,
+                                   struct scim_err *err)
+{
+    char buf[512];
+    return if_match_holds(req, current, buf, sizeof(buf), NULL, err);
+}
+
 int scim_request_write_precondition(const struct scim_request *req, int64_t current,
                                     int64_t *required, struct scim_err *err)
 {
     char match_buf[512], none_match_buf[512];
-    const char *match = scim_request_header_list(req, "If-Match", match_buf, sizeof(match_buf));
+    const char *match = NULL;
     const char *none_match =
         scim_request_header_list(req, "If-None-Match", none_match_buf, sizeof(none_match_buf));
     char etag[SCIM_ETAG_BUF];
+    int rc = if_match_holds(req, current, match_buf, sizeof(match_buf), &match, err);
     /* A write pinned to the version checked: a concurrent change is then a 412. "If-Match: *"
      * alone names no version, so its write is retried like an unconditional one. */
     bool match_any = match && strspn(match, " \t*") == strlen(match) && strchr(match, '*');
     *required = (match && !match_any) || none_match ? current : -1;
-    if (match && !scim_resource_etag_list_matches(match, current))
-        return scim_err_set(err, 412, NULL,
-                            "If-Match '%.80s' does not match the resource's current version %s.",
-                            match, scim_resource_etag(current, etag, sizeof(etag)));
+    if (rc < 0)
+        return rc;
     if (none_match && scim_resource_etag_list_matches(none_match, current))
         return scim_err_set(err, 412, NULL,
                             "If-None-Match '%.80s' matches the resource's current version %s.",

@@ -836,7 +836,26 @@ static void test_e2e_if_none_match_304(void **state)
     r = e2e_http(srv, &(struct e2e_req){.path = path, .token = srv->token, .headers = h});
     assert_status(r, 200);
     assert_json_str(r, "nickName", "N");
+    const char *fresh = e2e_header(r, "ETag");
+    char *current = scim_asprintf("If-Match: %s", fresh ? fresh : "");
     e2e_resp_free(r);
+    /* If-Match on a GET (RFC 9110 §13.1.1): the old version is a 412, the current one or "*"
+     * a 200. */
+    char *stale = scim_asprintf("If-Match: %s", u.etag);
+    const char *const hs[] = {stale, NULL};
+    r = e2e_http(srv, &(struct e2e_req){.path = path, .token = srv->token, .headers = hs});
+    assert_scim_error(r, 412, NULL);
+    e2e_resp_free(r);
+    const char *const hc[] = {current, NULL};
+    r = e2e_http(srv, &(struct e2e_req){.path = path, .token = srv->token, .headers = hc});
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    const char *const ha[] = {"If-Match: *", NULL};
+    r = e2e_http(srv, &(struct e2e_req){.path = path, .token = srv->token, .headers = ha});
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    scim_free(stale);
+    scim_free(current);
     scim_free(inm);
     scim_free(path);
 }

@@ -157,6 +157,13 @@ static void test_err_to_json_is_scim_error(void **state)
     assert_int_equal(scim_err_set(NULL, 404, NULL, "gone"), SCIM_ENOTFOUND);
     assert_int_equal(scim_err_set(NULL, 412, NULL, "stale"), SCIM_EPRECONDITION);
     assert_int_equal(scim_err_set(NULL, 400, NULL, "bad"), SCIM_ERR);
+    /* A detail quoting bytes that are not UTF-8 (a percent-decoded path) or cut inside a
+     * character still has its detail, with '?' for the bad bytes. */
+    scim_err_set(&err, 404, NULL, "No endpoint at /Users/%s and \u00e9 \xe2\x82", "\xc0\xaf");
+    doc = scim_err_to_json(&err);
+    assert_string_equal(json_string_value(json_object_get(doc, "detail")),
+                        "No endpoint at /Users/?? and \u00e9 ??");
+    json_decref(doc);
 }
 
 static void test_err_internal_hides_cause(void **state)
