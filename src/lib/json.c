@@ -67,8 +67,12 @@ int scim_json_parse_object(const char *body, size_t len, size_t max_depth, json_
     json_error_t jerr;
     doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
+        /* jansson names its own flag for a \u0000; say what the client can change. */
+        const char *why = json_error_code(&jerr) == json_error_null_character
+                              ? "a string contains \\u0000 (NUL), which no SCIM value may hold"
+                              : jerr.text;
         rc = scim_err_set(err, 400, SCIM_TYPE_INVALID_SYNTAX,
-                          "The request body is not valid JSON: %s (line %d, column %d).", jerr.text,
+                          "The request body is not valid JSON: %s (line %d, column %d).", why,
                           jerr.line, jerr.column);
         goto out;
     }

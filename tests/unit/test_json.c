@@ -45,6 +45,8 @@ static void test_json_parse_rejects_malformed(void **state)
     expect_syntax_error("", 0, 8, "empty");
     expect_syntax_error("[1,2]", 5, 8, "JSON object");
     expect_syntax_error("{\"a\":1,\"a\":2}", 13, 8, "not valid JSON");
+    /* A \u0000 is named as such, not by jansson's flag. */
+    expect_syntax_error("{\"userName\":\"a\\u0000b\"}", 22, 8, "contains \\u0000 (NUL)");
 }
 
 static void test_json_parse_rejects_invalid_utf8(void **state)
