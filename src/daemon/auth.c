@@ -57,6 +57,9 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
 
     unsigned char hash[SCIM_TOKEN_HASH_BYTES];
     scim_token_hash(token, len, hash);
+    /* An address over its failure limit tries no new tokens; the router answers 429. */
+    if (req->auth.known_tokens_only && !scim_request_token_known(req, hash))
+        return scim_err_set(err, 429, NULL, "Too many failed authentications from this address.");
     struct scim_token_record rec;
     struct scim_err lookup_err;
     scim_err_clear(&lookup_err);
@@ -85,6 +88,7 @@ int scim_auth_bearer(struct scim_request *req, struct scim_err *err)
         return unauthorized(req, err, true, "The bearer token carries an unknown scope.");
 
     req->auth.ok = true;
+    scim_request_token_good(req, hash);
     req->auth.tenant = rec.tenant;
     memcpy(req->auth.token_id, rec.id, sizeof(req->auth.token_id));
     req->auth.token_id[sizeof(req->auth.token_id) - 1] = '\0';

@@ -18,11 +18,13 @@
 #define WAYS 4
 #define LOCKS 64 /* power of two, divides SETS */
 #define WINDOW_MS 60000
+#define GOOD_TTL_MS (24 * 3600 * 1000LL) /* how long a token that authenticated stays known */
+#define KEY_MAX (SCIM_RATELIMIT_ADDR_MAX + SCIM_RATELIMIT_TOKEN_KEY)
 
 /* One table entry; which members are used depends on the table. */
 struct entry {
     bool used;
-    unsigned char key[SCIM_RATELIMIT_ADDR_MAX + 1]; /* key bytes; key_len of them */
+    unsigned char key[KEY_MAX]; /* key bytes; key_len of them */
     size_t key_len;
     int64_t seen_ms; /* last activity, for eviction */
     /* Failed authentications: the window's start and its count. */
@@ -44,6 +46,7 @@ struct scim_ratelimit {
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
     struct table auth;
     struct table tenants;
+    struct table good; /* (address, token hash prefix) pairs that authenticated */
 };
 
 bool scim_token_bucket_take(struct scim_token_bucket *b, double rate, double burst, int64_t now_ms,
@@ -99,6 +102,7 @@ struct scim_ratelimit *scim_ratelimit_new(int64_t auth_fail_per_minute, int64_t 
     crypto_shorthash_keygen(rl->hash_key);
     table_init(&rl->auth);
     table_init(&rl->tenants);
+    table_init(&rl->good);
     return rl;
 }
 
@@ -108,6 +112,7 @@ void scim_ratelimit_free(struct scim_ratelimit *rl)
         return;
     table_destroy(&rl->auth);
     table_destroy(&rl->tenants);
+    table_destroy(&rl->good);
     scim_free(rl);
 }
 
@@ -185,6 +190,41 @@ void scim_ratelimit_auth_failed(struct scim_ratelimit *rl, const unsigned char *
     }
     e->failures++;
     pthread_mutex_unlock(lock);
+}
+
+/* The key of the good table: the address, then the token hash's first bytes. */
+static size_t good_key(const unsigned char *addr, size_t len, const unsigned char *hash,
+                       unsigned char key[KEY_MAX])
+{
+    size_t n = addr_len(len);
+    memcpy(key, addr, n);
+    memcpy(key + n, hash, SCIM_RATELIMIT_TOKEN_KEY);
+    return n + SCIM_RATELIMIT_TOKEN_KEY;
+}
+
+void scim_ratelimit_token_good(struct scim_ratelimit *rl, const unsigned char *addr, size_t len,
+                               const unsigned char *hash, int64_t now_ms)
+{
+    if (rl->auth_fail_limit == 0 || len == 0)
+        return;
+    unsigned char key[KEY_MAX];
+    pthread_mutex_t *lock;
+    lookup(rl, &rl->good, key, good_key(addr, len, hash, key), now_ms, true, &lock);
+    pthread_mutex_unlock(lock);
+}
+
+bool scim_ratelimit_token_known(struct scim_ratelimit *rl, const unsigned char *addr, size_t len,
+                                const unsigned char *hash, int64_t now_ms)
+{
+    if (rl->auth_fail_limit == 0 || len == 0)
+        return true;
+    unsigned char key[KEY_MAX];
+    pthread_mutex_t *lock;
+    struct entry *e =
+        lookup(rl, &rl->good, key, good_key(addr, len, hash, key), now_ms, false, &lock);
+    bool known = e && now_ms - e->seen_ms < GOOD_TTL_MS;
+    pthread_mutex_unlock(lock);
+    return known;
 }
 
 bool scim_ratelimit_tenant_allow(struct scim_ratelimit *rl, int64_t tenant_id, int64_t now_ms,

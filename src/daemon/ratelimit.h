@@ -1,7 +1,8 @@
 /*
  * ratelimit — the two abuse limits of scimd: failed authentications per source address (a fixed
- * one-minute window: past the limit, every authenticated endpoint answers that address 429 until
- * the window ends) and requests per tenant (a token bucket: rate per second, burst size).
+ * one-minute window: past the limit, the address gets 429 until the window ends, except for the
+ * tokens that authenticated from it before) and requests per tenant (a token bucket: rate per
+ * second, burst size).
  * Both live in fixed-size, 4-way set-associative tables keyed through SipHash with a random key
  * (so a client cannot aim at a slot); a full set evicts its stalest entry, so memory is bounded
  * whatever the number of addresses or tenants, and every call is O(1) under one striped mutex.
@@ -17,6 +18,9 @@
 
 /* The longest source address key (an IPv6 address). */
 #define SCIM_RATELIMIT_ADDR_MAX 16
+
+/* Bytes of a token's SHA-256 that identify it in the table of tokens that authenticated. */
+#define SCIM_RATELIMIT_TOKEN_KEY 8
 
 /*
  * A token bucket: tokens available and when they were last refilled. Zero-initialised means
@@ -57,6 +61,19 @@ bool scim_ratelimit_auth_blocked(struct scim_ratelimit *rl, const unsigned char 
 /* Records one failed authentication from addr[0..len). */
 void scim_ratelimit_auth_failed(struct scim_ratelimit *rl, const unsigned char *addr, size_t len,
                                 int64_t now_ms);
+
+/*
+ * The tokens that authenticated from an address: while the address is over its failure limit,
+ * only these are looked up (so that behind a reverse proxy, where every IdP shares an address,
+ * a stranger's bad tokens do not lock the working IdPs out, and the blocked address still cannot
+ * try new tokens). hash is the token's SHA-256 (its first SCIM_RATELIMIT_TOKEN_KEY bytes are
+ * kept); a pair is known for a day after its last success, or until its set evicts it. With
+ * the limit off, nothing is kept and every token is known.
+ */
+void scim_ratelimit_token_good(struct scim_ratelimit *rl, const unsigned char *addr, size_t len,
+                               const unsigned char *hash, int64_t now_ms);
+bool scim_ratelimit_token_known(struct scim_ratelimit *rl, const unsigned char *addr, size_t len,
+                                const unsigned char *hash, int64_t now_ms);
 
 /*
  * Takes one request from tenant_id's bucket. True when allowed (always, when the tenant limit is

@@ -38,6 +38,9 @@ struct scim_auth {
     unsigned scopes;     /* enum scim_scope bits */
     char client_id[48];  /* the OAuth client of an access token from /oauth/token; "" otherwise */
     bool without_bearer; /* the token came without "Bearer " (okta.token-without-bearer) */
+    /* Set by the router when the client's address is over its failed-authentication limit:
+     * only a token that authenticated from it before is looked up (ratelimit.h). */
+    bool known_tokens_only;
 };
 
 /* What the audit row of a request says beyond the request itself (audit.h). */
@@ -117,6 +120,12 @@ void scim_request_add_header(struct scim_request *req, const char *name, const c
 
 /* Sets the response: status and body (the reference is stolen; NULL for none). */
 void scim_request_respond(struct scim_request *req, int status, json_t *body);
+
+/* The failed-authentication limiter's record of the tokens that authenticated from req's
+ * address (ratelimit.h): remember hash (a token's SHA-256) as good / ask whether it is. Known
+ * when the limiter is off. */
+void scim_request_token_good(const struct scim_request *req, const unsigned char *hash);
+bool scim_request_token_known(const struct scim_request *req, const unsigned char *hash);
 
 /* The first query parameter of req whose name is not in known (NULL-terminated; names compared
  * exactly), or NULL when all are known. Borrowed for the request's lifetime. */

@@ -182,18 +182,22 @@ static int too_many(struct scim_request *req, int64_t retry_after_s, struct scim
                         (long long)retry_after_s, retry_after_s == 1 ? "" : "s");
 }
 
-/* Refuses a client address that has failed authentication too often in the current minute. */
-static int check_address(struct scim_request *req, struct scim_err *err)
+/* True when the client's address has failed authentication too often in the current minute;
+ * *retry_s then receives the seconds until it may try again. */
+static bool address_blocked(const struct scim_request *req, int64_t *retry_s)
 {
     struct scim_ratelimit *rl = req->ctx->limits;
     unsigned char addr[16];
     size_t len = rl ? scim_request_client_addr(req, addr) : 0;
-    int64_t retry = 0;
-    if (len > 0 && scim_ratelimit_auth_blocked(rl, addr, len, monotonic_ms(), &retry))
-        return too_many(req, retry, err,
-                        "Too many failed authentications from this address; requests are "
-                        "refused for the rest of the minute.");
-    return 0;
+    return len > 0 && scim_ratelimit_auth_blocked(rl, addr, len, monotonic_ms(), retry_s);
+}
+
+/* The 429 of a blocked address. */
+static int refuse_address(struct scim_request *req, int64_t retry_s, struct scim_err *err)
+{
+    return too_many(req, retry_s, err,
+                    "Too many failed authentications from this address; until the minute is "
+                    "over only tokens that authenticated from it before are accepted.");
 }
 
 void scim_router_auth_failed(struct scim_request *req)
@@ -257,14 +261,17 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
     }
     if (req->params[0] && req->route_data)
         snprintf(req->audit.resource_id, sizeof(req->audit.resource_id), "%s", req->params[0]);
-    /* The token endpoint refuses a blocked address outright. Bearer routes check the token
-     * first: one that verifies is served whatever its address did (behind a reverse proxy every
-     * IdP shares one address, and a stranger's bad tokens must not lock the tenants out); one
-     * that fails from a blocked address gets the 429 instead of the 401. */
-    if ((chosen->flags & ROUTE_LIMITED) && !(chosen->flags & ROUTE_AUTH)) {
-        rc = check_address(req, err);
-        if (rc < 0)
+    /* The token endpoint refuses a blocked address outright. On bearer routes a blocked address
+     * still gets the tokens that authenticated from it before (behind a reverse proxy every IdP
+     * shares one address, and a stranger's bad tokens must not lock the working IdPs out); any
+     * other token is a 429 without a lookup. */
+    int64_t retry_s = 0;
+    if ((chosen->flags & (ROUTE_AUTH | ROUTE_LIMITED)) && address_blocked(req, &retry_s)) {
+        if (!(chosen->flags & ROUTE_AUTH)) {
+            rc = refuse_address(req, retry_s, err);
             goto out;
+        }
+        req->auth.known_tokens_only = true;
     }
     /* A SCIM request reads one snapshot until it writes: token, resource and memberships in
      * one transaction on one connection (the store ends it at the first write). Not the admin
@@ -276,13 +283,10 @@ int scim_router_dispatch(struct scim_request *req, struct scim_err *err)
     if (chosen->flags & ROUTE_AUTH) {
         rc = scim_auth_bearer(req, err);
         if (rc < 0) {
-            if (err->status == 401) {
-                struct scim_err limited;
-                scim_err_clear(&limited);
-                if (check_address(req, &limited) < 0)
-                    *err = limited;
+            if (err->status == 401)
                 scim_router_auth_failed(req);
-            }
+            if (req->auth.known_tokens_only && (err->status == 401 || err->status == 429))
+                rc = refuse_address(req, retry_s, err);
             goto out;
         }
         rc = check_tenant_rate(req, err);

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "mem.h"
+#include "ratelimit.h"
 #include "resource.h"
 #include "roles.h"
 #include "router.h"
@@ -130,6 +131,22 @@ const char *scim_request_unknown_query(const struct scim_request *req, const cha
     struct query_check c = {known, NULL};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_query_name, &c);
     return c.unknown;
+}
+
+void scim_request_token_good(const struct scim_request *req, const unsigned char *hash)
+{
+    unsigned char addr[16];
+    size_t len = req->ctx->limits ? scim_request_client_addr(req, addr) : 0;
+    if (len > 0)
+        scim_ratelimit_token_good(req->ctx->limits, addr, len, hash, now_us() / 1000);
+}
+
+bool scim_request_token_known(const struct scim_request *req, const unsigned char *hash)
+{
+    unsigned char addr[16];
+    size_t len = req->ctx->limits ? scim_request_client_addr(req, addr) : 0;
+    return len == 0 ||
+           scim_ratelimit_token_known(req->ctx->limits, addr, len, hash, now_us() / 1000);
 }
 
 size_t scim_request_client_addr(const struct scim_request *req, unsigned char out[16])

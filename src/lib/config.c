@@ -70,8 +70,8 @@ static const struct option_def options[] = {
             "SCIMD_AUDIT_RETENTION_DAYS",
             "days audit rows are kept (pruned at start and hourly; 0: forever)"),
     INT_OPT("auth-fail-limit", auth_fail_limit, "20", 0, 1000000, "SCIMD_AUTH_FAIL_LIMIT",
-            "failed authentications per source address and minute before its failures get 429 (0: "
-            "no limit)"),
+            "failed authentications per source address and minute before 429, except for tokens "
+            "that authenticated from it (0: no limit)"),
     INT_OPT("rate-limit-per-tenant", rate_limit_per_tenant, "0", 0, 1000000,
             "SCIMD_RATE_LIMIT_PER_TENANT", "requests per second per tenant before 429 (0: off)"),
     INT_OPT("rate-limit-burst", rate_limit_burst, "0", 0, 10000000, "SCIMD_RATE_LIMIT_BURST",

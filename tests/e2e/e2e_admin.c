@@ -433,36 +433,48 @@ static void test_e2e_admin_tenant_isolation(void **state)
 
 /* ---- abuse limits (each test runs its own scimd: the limits are per process) ------------- */
 
-/* Past --auth-fail-limit failures in a minute, the address's failed authentications get 429
- * with Retry-After and a SCIM Error until the minute is over; a valid token is still served
- * (behind a reverse proxy all IdPs share one address); the token endpoint refuses the address. */
+/* Past --auth-fail-limit failures in a minute, the address gets 429 with Retry-After and a SCIM
+ * Error until the minute is over, except for the tokens that authenticated from it before
+ * (behind a reverse proxy all IdPs share one address); a token new to the address is refused
+ * without a lookup; the token endpoint refuses the address. */
 static void test_e2e_admin_failed_auth_limit_429(void **state)
 {
     (void)state;
     const char *const args[] = {"--auth-fail-limit", "5", NULL};
     struct e2e_server *s = NULL;
     assert_int_equal(e2e_setup(args, &s), 0);
+    char *unused = e2e_token_create(s, s->tenant, "never used before the block", 10);
+    assert_non_null(unused);
+    /* The IdP's token works before the attack. */
+    struct e2e_resp *r = e2e_get(s, s->token, "/scim/v2/Users");
+    assert_status(r, 200);
+    e2e_resp_free(r);
     char bad[64];
     snprintf(bad, sizeof(bad), "scim_%s", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     for (int i = 0; i < 5; i++) {
-        struct e2e_resp *r = e2e_get(s, bad, "/scim/v2/Users");
+        r = e2e_get(s, bad, "/scim/v2/Users");
         assert_scim_error(r, 401, NULL);
         e2e_resp_free(r);
     }
-    struct e2e_resp *r = e2e_get(s, bad, "/scim/v2/Users");
+    r = e2e_get(s, bad, "/scim/v2/Users");
     assert_scim_error(r, 429, NULL);
     const char *retry = e2e_header(r, "Retry-After");
     assert_non_null(retry);
     long seconds = strtol(retry, NULL, 10);
     assert_true(seconds >= 1 && seconds <= 60);
     e2e_resp_free(r);
-    /* A valid token from the same address is served; the next bad one is still refused. */
+    /* The token that authenticated from this address before is still served, without a
+     * Retry-After; one it has not used, valid or not, is refused. */
     r = e2e_get(s, s->token, "/scim/v2/Users");
     assert_status(r, 200);
+    assert_null(e2e_header(r, "Retry-After"));
+    e2e_resp_free(r);
+    r = e2e_get(s, unused, "/scim/v2/Users");
+    assert_scim_error(r, 429, NULL);
+    assert_non_null(e2e_header(r, "Retry-After"));
     e2e_resp_free(r);
     r = e2e_get(s, "scim_nope", "/scim/v2/Users");
     assert_scim_error(r, 429, NULL);
-    assert_non_null(e2e_header(r, "Retry-After"));
     e2e_resp_free(r);
     /* The token endpoint refuses the address whatever it presents. */
     r = e2e_http(s, &(struct e2e_req){.method = "POST",
@@ -475,6 +487,7 @@ static void test_e2e_admin_failed_auth_limit_429(void **state)
     r = e2e_get(s, NULL, "/healthz");
     assert_status(r, 200);
     e2e_resp_free(r);
+    scim_free(unused);
     assert_int_equal(e2e_teardown(s), 0);
 }
 
