@@ -345,6 +345,11 @@ int scim_h_oauth_token(struct scim_request *req, struct scim_err *err)
     row.e.resource_type = "OAuthClient";
     row.e.resource_id = client.id;
     rc = scim_store_token_insert(req->ctx->store, &rec, hash, &row.e, err);
+    /* The client authenticated from this address: its new token is one the failed-auth limiter
+     * lets through (ratelimit.h), also when the address is blocked before the token's first use
+     * (clients behind a proxy rotate tokens every hour). */
+    if (rc == 0)
+        scim_request_token_good(req, hash);
     sodium_memzero(hash, sizeof(hash));
     if (rc < 0)
         goto out;

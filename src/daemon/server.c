@@ -118,6 +118,9 @@ static enum MHD_Result check_query_name(void *cls, enum MHD_ValueKind kind, cons
     (void)kind;
     (void)value;
     struct query_check *c = cls;
+    /* "?limit=1&&cursor=x": the empty name between the ampersands is no parameter. */
+    if (!key || !key[0])
+        return MHD_YES;
     for (size_t i = 0; c->known[i]; i++) {
         if (strcmp(c->known[i], key) == 0)
             return MHD_YES;

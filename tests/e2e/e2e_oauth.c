@@ -461,6 +461,32 @@ static void test_e2e_oauth_lifetime_option(void **state)
     e2e_server_free(s);
 }
 
+/* An access token minted for a client is one the failed-auth limiter lets through from the
+ * client's address: when the (shared) address is blocked before the token's first use, it is
+ * still served, while tokens new to the address are 429. */
+static void test_e2e_oauth_fresh_token_passes_blocked_address(void **state)
+{
+    (void)state;
+    const char *const args[] = {"--auth-fail-limit", "3", NULL};
+    struct e2e_server *s = NULL;
+    assert_int_equal(e2e_setup(args, &s), 0);
+    struct client c = client_create(s, "e2e", NULL);
+    char *token = access_token(s, &c);
+    for (int i = 0; i < 4; i++) {
+        struct e2e_resp *r = e2e_get(s, "scim_nope", "/scim/v2/Users");
+        e2e_resp_free(r);
+    }
+    struct e2e_resp *r = e2e_get(s, "scim_nope", "/scim/v2/Users");
+    assert_int_equal(r->status, 429);
+    e2e_resp_free(r);
+    r = e2e_get(s, token, "/scim/v2/Users");
+    assert_status(r, 200);
+    e2e_resp_free(r);
+    scim_free(token);
+    client_clear(&c);
+    assert_int_equal(e2e_teardown(s), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_e2e_oauth_scopes_and_audit_actor),
         cmocka_unit_test(test_e2e_oauth_service_provider_config),
         cmocka_unit_test(test_e2e_oauth_lifetime_option),
+        cmocka_unit_test(test_e2e_oauth_fresh_token_passes_blocked_address),
     };
     return cmocka_run_group_tests_name("e2e_oauth", tests, group_setup, group_teardown);
 }

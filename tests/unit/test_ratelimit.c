@@ -113,6 +113,33 @@ static void test_ratelimit_auth_limit_off(void **state)
     scim_ratelimit_free(rl);
 }
 
+/* The tokens that authenticated from an address: known per (address, token) for a day after
+ * their last success; with the limit off every token is known and nothing is kept. */
+static void test_ratelimit_known_tokens(void **state)
+{
+    (void)state;
+    unsigned char t1[32], t2[32];
+    memset(t1, 1, sizeof(t1));
+    memset(t2, 2, sizeof(t2));
+    struct scim_ratelimit *rl = scim_ratelimit_new(3, 0, 0);
+    assert_false(scim_ratelimit_token_known(rl, addr_a, 4, t1, 0));
+    scim_ratelimit_token_good(rl, addr_a, 4, t1, 1000);
+    assert_true(scim_ratelimit_token_known(rl, addr_a, 4, t1, 2000));
+    assert_false(scim_ratelimit_token_known(rl, addr_a, 4, t2, 2000));
+    assert_false(scim_ratelimit_token_known(rl, addr_b, 4, t1, 2000));
+    /* A day after the last success it is forgotten; a success refreshes it. */
+    int64_t day = 24LL * 3600 * 1000;
+    assert_true(scim_ratelimit_token_known(rl, addr_a, 4, t1, 1000 + day - 1));
+    assert_false(scim_ratelimit_token_known(rl, addr_a, 4, t1, 1000 + day));
+    scim_ratelimit_token_good(rl, addr_a, 4, t1, 1000 + day);
+    assert_true(scim_ratelimit_token_known(rl, addr_a, 4, t1, 1000 + day + 5));
+    scim_ratelimit_free(rl);
+    rl = scim_ratelimit_new(0, 0, 0);
+    scim_ratelimit_token_good(rl, addr_a, 4, t1, 0);
+    assert_true(scim_ratelimit_token_known(rl, addr_a, 4, t2, 0));
+    scim_ratelimit_free(rl);
+}
+
 static void test_ratelimit_ipv6_addresses_are_distinct(void **state)
 {
     (void)state;
@@ -228,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_ratelimit_sustained_rate_is_the_rate),
         cmocka_unit_test(test_ratelimit_auth_failures_block_the_address),
         cmocka_unit_test(test_ratelimit_auth_limit_off),
+        cmocka_unit_test(test_ratelimit_known_tokens),
         cmocka_unit_test(test_ratelimit_ipv6_addresses_are_distinct),
         cmocka_unit_test(test_ratelimit_tenant_buckets),
         cmocka_unit_test(test_ratelimit_tables_stay_bounded),
