@@ -56,6 +56,25 @@ static int respond_resource(struct scim_request *req, const struct scim_resource
     return 0;
 }
 
+/* When *password is the one stored for id, forgets it (*password NULL, the memory wiped). */
+static int password_unchanged(struct scim_request *req, const struct scim_resource_type *rt,
+                              const char *id, char **password, struct scim_err *err)
+{
+    char stored[SCIM_PASSWORD_HASH_MAX];
+    int rc = scim_store_password_hash_get(req->ctx->store, &req->auth.tenant, rt->name, id, stored,
+                                          sizeof(stored), err);
+    if (rc < 0)
+        goto out;
+    if (scim_password_matches(*password, strlen(*password), stored)) {
+        sodium_memzero(*password, strlen(*password));
+        scim_free(*password);
+        *password = NULL;
+    }
+out:
+    sodium_memzero(stored, sizeof(stored));
+    return rc;
+}
+
 static int hash_password(const char *password, char *out, struct scim_err *err)
 {
     if (scim_password_hash(password, strlen(password), out) < 0)
@@ -273,6 +292,14 @@ static int modify(struct scim_request *req, compute_fn compute, struct scim_err 
         /* Group-derived and default roles a client sent back are not its own (roles.h). */
         if (changed && scim_roles_strip_derived(doc))
             changed = password != NULL || !json_equal(doc, current.doc);
+        /* A password re-sent unchanged (Okta's password push sends it with every update) is no
+         * change: the version stays when nothing else differs. */
+        if (changed && password) {
+            rc = password_unchanged(req, rt, current.id, &password, err);
+            if (rc < 0)
+                goto out;
+            changed = password != NULL || !json_equal(doc, current.doc);
+        }
         if (!changed) {
             /* Nothing to write: version and lastModified stay as they are. */
             rc = respond_resource(req, rt, &current, 200, err);

@@ -144,6 +144,11 @@ int scim_password_hash(const char *password, size_t len, char out[SCIM_PASSWORD_
                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
 }
 
+bool scim_password_matches(const char *password, size_t len, const char *hash)
+{
+    return hash && hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0;
+}
+
 void scim_uuid_v7(char buf[37])
 {
     unsigned char b[16];

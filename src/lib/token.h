@@ -73,6 +73,9 @@ void scim_token_hint(const char *plain, char *out, size_t size);
 /* Argon2id hash (libsodium's encoded string) of a password into out; 0, or -1 on failure. */
 int scim_password_hash(const char *password, size_t len, char out[SCIM_PASSWORD_HASH_MAX]);
 
+/* True when password[0..len) is the one hash (a scim_password_hash string) was made from. */
+bool scim_password_matches(const char *password, size_t len, const char *hash);
+
 /*
  * Fills buf (at least 37 bytes) with a UUID v7 (RFC 9562 §5.7) in lower-case hex with dashes:
  * the creation time in milliseconds, then 74 random bits. Ids made later sort later, so a new

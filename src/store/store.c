@@ -130,6 +130,14 @@ int scim_store_resource_get(struct scim_store *st, const struct scim_tenant *ten
     return st->ops->resource_get(st, tenant, rt_name, id, out, err);
 }
 
+int scim_store_password_hash_get(struct scim_store *st, const struct scim_tenant *tenant,
+                                 const char *rt_name, const char *id, char *out, size_t size,
+                                 struct scim_err *err)
+{
+    assert(st && tenant && rt_name && id && out && size > 0);
+    return st->ops->password_hash_get(st, tenant, rt_name, id, out, size, err);
+}
+
 int scim_store_resource_replace(struct scim_store *st, const struct scim_tenant *tenant,
                                 const char *rt_name, const char *id, int64_t expected_version,
                                 const json_t *doc, const char *password_hash,

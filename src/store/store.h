@@ -243,6 +243,12 @@ int scim_store_resource_create(struct scim_store *st, const struct scim_tenant *
                                const char *rt_name, const json_t *doc, const char *password_hash,
                                struct scim_resource *out, const struct scim_audit_entry *audit,
                                struct scim_err *err);
+/* The stored password hash (an Argon2id string) of a live resource into out (size bytes; ""
+ * when it has none). 0, 404, or a store failure. For telling a re-sent password from a new one;
+ * the hash never leaves the process. */
+int scim_store_password_hash_get(struct scim_store *st, const struct scim_tenant *tenant,
+                                 const char *rt_name, const char *id, char *out, size_t size,
+                                 struct scim_err *err);
 int scim_store_resource_get(struct scim_store *st, const struct scim_tenant *tenant,
                             const char *rt_name, const char *id, struct scim_resource *out,
                             struct scim_err *err);

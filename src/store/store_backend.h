@@ -48,6 +48,9 @@ struct scim_store_ops {
     int (*resource_get)(struct scim_store *st, const struct scim_tenant *tenant,
                         const char *rt_name, const char *id, struct scim_resource *out,
                         struct scim_err *err);
+    int (*password_hash_get)(struct scim_store *st, const struct scim_tenant *tenant,
+                             const char *rt_name, const char *id, char *out, size_t size,
+                             struct scim_err *err);
     int (*resource_replace)(struct scim_store *st, const struct scim_tenant *tenant,
                             const char *rt_name, const char *id, int64_t expected_version,
                             const json_t *doc, const char *password_hash, struct scim_resource *out,

@@ -73,6 +73,7 @@ enum stmt_id {
     ST_TOKEN_TOUCH,
     ST_RES_INSERT,
     ST_RES_GET,
+    ST_RES_PASSWORD_HASH,
     ST_RES_UPDATE,
     ST_RES_UPDATE_DOC,
     ST_RES_DELETE,
@@ -126,6 +127,8 @@ static const char *const stmt_sql[ST_MAX] = {
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, scim_fold(?6), ?7, ?8, ?8, 1, ?9, ?10)",
     [ST_RES_GET] = ROW_COLUMNS "FROM resources WHERE tenant_id = ?1 AND type = ?2 AND id = ?3 "
                                "AND deleted_ms IS NULL",
+    [ST_RES_PASSWORD_HASH] = "SELECT password_hash FROM resources WHERE tenant_id = ?1 AND "
+                             "type = ?2 AND id = ?3 AND deleted_ms IS NULL",
     [ST_RES_UPDATE] = "UPDATE resources SET user_name_ci = ?4, external_id = ?5, "
                       "display_name = ?6, display_name_ci = scim_fold(?6), active = ?7, "
                       "modified_ms = max(?8, modified_ms), version = version + 1, doc = ?9, "
@@ -1892,34 +1895,49 @@ out:
     return rc;
 }
 
+/* Runs statement id (keyed ?1 tenant, ?2 type, ?3 id) to its row of the live resource id: 0
+ * with *q on the row, 404 when there is none, or a store failure. */
+static int key_row(struct conn *c, enum stmt_id stmt, const struct scim_tenant *tenant,
+                   const char *rt_name, const char *id, sqlite3_stmt **q, struct scim_err *err)
+{
+    *q = stmt_get(c, stmt, err);
+    if (!*q)
+        return SCIM_ERR;
+    if (bind_key(*q, tenant, rt_name, id))
+        return db_fail(c->db, "bind", err);
+    int step = sqlite3_step(*q);
+    if (step == SQLITE_DONE)
+        return scim_err_set(err, 404, NULL, "Resource %.100s not found", id);
+    if (step != SQLITE_ROW)
+        return db_fail(c->db, "get resource", err);
+    return 0;
+}
+
 static int sqlite_resource_get(struct scim_store *st, const struct scim_tenant *tenant,
                                const char *rt_name, const char *id, struct scim_resource *out,
                                struct scim_err *err)
 {
     struct sqlite_store *s = from_base(st);
     struct conn *c = conn_get(s);
-    int rc = 0;
-    sqlite3_stmt *q = stmt_get(c, ST_RES_GET, err);
-    if (!q) {
-        rc = SCIM_ERR;
-        goto out;
-    }
-    if (bind_key(q, tenant, rt_name, id)) {
-        rc = db_fail(c->db, "bind", err);
-        goto out;
-    }
-    int step = sqlite3_step(q);
-    if (step == SQLITE_DONE) {
-        rc = scim_err_set(err, 404, NULL, "Resource %.100s not found", id);
-        goto out;
-    }
-    if (step != SQLITE_ROW) {
-        rc = db_fail(c->db, "get resource", err);
-        goto out;
-    }
-    if (out)
+    sqlite3_stmt *q = NULL;
+    int rc = key_row(c, ST_RES_GET, tenant, rt_name, id, &q, err);
+    if (rc == 0 && out)
         rc = row_to_resource(q, out, err);
-out:
+    conn_put(s, c);
+    return rc;
+}
+
+static int sqlite_password_hash_get(struct scim_store *st, const struct scim_tenant *tenant,
+                                    const char *rt_name, const char *id, char *out, size_t size,
+                                    struct scim_err *err)
+{
+    struct sqlite_store *s = from_base(st);
+    struct conn *c = conn_get(s);
+    sqlite3_stmt *q = NULL;
+    out[0] = '\0';
+    int rc = key_row(c, ST_RES_PASSWORD_HASH, tenant, rt_name, id, &q, err);
+    if (rc == 0)
+        copy_column(out, size, q, 0);
     conn_put(s, c);
     return rc;
 }
@@ -2691,6 +2709,7 @@ static const struct scim_store_ops sqlite_ops = {
     .token_touch = sqlite_token_touch,
     .resource_create = sqlite_resource_create,
     .resource_get = sqlite_resource_get,
+    .password_hash_get = sqlite_password_hash_get,
     .resource_replace = sqlite_resource_replace,
     .resource_delete = sqlite_resource_delete,
     .resource_query = sqlite_resource_query,

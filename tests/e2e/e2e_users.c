@@ -695,7 +695,38 @@ static void test_e2e_password_never_returned(void **state)
     assert_status(r, 200);
     assert_json_absent(r, "password");
     assert_null(strstr(r->body, "N3w-Secret-e2e"));
+    char etag[64];
+    snprintf(etag, sizeof(etag), "%s", e2e_header(r, "ETag") ? e2e_header(r, "ETag") : "");
     e2e_resp_free(r);
+
+    /* The same password re-sent (Okta's password push sends it with every update) is no
+     * change: version and stored hash stay; a new one changes both. */
+    char *sql = scim_asprintf("SELECT password_hash FROM resources WHERE id = '%s'", id);
+    char *hash_before = e2e_sql_text(srv, sql);
+    assert_non_null(hash_before);
+    const char *put_body = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                           "\"userName\":\"pw@example.com\",\"password\":\"%s\"}";
+    char *body = scim_asprintf(put_body, "N3w-Secret-e2e");
+    r = e2e_send(srv, "PUT", srv->token, body, "/scim/v2/Users/%s", id);
+    scim_free(body);
+    assert_status(r, 200);
+    assert_header(r, "ETag", etag);
+    e2e_resp_free(r);
+    char *hash_after = e2e_sql_text(srv, sql);
+    assert_string_equal(hash_after, hash_before);
+    scim_free(hash_after);
+    body = scim_asprintf(put_body, "An0ther-Secret-e2e");
+    r = e2e_send(srv, "PUT", srv->token, body, "/scim/v2/Users/%s", id);
+    scim_free(body);
+    assert_status(r, 200);
+    if (strcmp(e2e_header(r, "ETag") ? e2e_header(r, "ETag") : "", etag) == 0)
+        e2e_fail(r, "a new password is a new version");
+    e2e_resp_free(r);
+    hash_after = e2e_sql_text(srv, sql);
+    assert_string_not_equal(hash_after, hash_before);
+    scim_free(hash_after);
+    scim_free(hash_before);
+    scim_free(sql);
 }
 
 static void test_e2e_enterprise_manager_round_trip(void **state)

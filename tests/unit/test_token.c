@@ -113,6 +113,11 @@ static void test_token_password_hash_is_argon2id(void **state)
     assert_memory_equal(out, "$argon2id$", 10);
     assert_int_equal(crypto_pwhash_str_verify(out, "t1meMa$heen", 11), 0);
     assert_int_not_equal(crypto_pwhash_str_verify(out, "wrong", 5), 0);
+    /* scim_password_matches: the password the hash was made from, nothing else, no hash. */
+    assert_true(scim_password_matches("t1meMa$heen", 11, out));
+    assert_false(scim_password_matches("t1meMa$heeN", 11, out));
+    assert_false(scim_password_matches("t1meMa$heen", 11, ""));
+    assert_false(scim_password_matches("t1meMa$heen", 11, NULL));
 }
 
 static void test_token_uuid_v7_shape_and_order(void **state)
