@@ -212,8 +212,7 @@ int scim_request_unknown_attributes(struct scim_request *req, const struct scim_
     if (!policy || strcmp(policy, "ignore") != 0)
         goto out;
     names = json_array();
-    scim_unknown_find(rt, *body, patch, names);
-    json_t *stripped = scim_unknown_strip(rt, *body, patch);
+    json_t *stripped = scim_unknown_strip(rt, *body, patch, names);
     json_decref(*body);
     *body = stripped;
     size_t used = 0;

@@ -51,6 +51,7 @@
 
 #include "filter.h"
 #include "json.h"
+#include "patch.h"
 #include "path.h"
 
 #include <stdio.h>
@@ -357,16 +358,6 @@ static bool is_singular_value_filter(const struct dctx *d, const char *text, siz
     return yes;
 }
 
-/* True for a filter made only of "sub eq literal" comparisons joined by "and": the element it
- * describes can be built from it (patch.c). */
-static bool is_eq_conjunction(const struct scim_filter *f)
-{
-    if (f->kind == SCIM_FILTER_AND)
-        return is_eq_conjunction(f->left) && is_eq_conjunction(f->right);
-    return f->kind == SCIM_FILTER_COMPARE && f->op == SCIM_OP_EQ && f->value &&
-           !json_is_null(f->value);
-}
-
 /*
  * entra.replace-absent-filter-element: Entra ID (without aadOptscim062020, so "Replace") replaces
  * a work e-mail the application no longer has with "emails[type eq \"work\"].value"; it is added
@@ -378,12 +369,11 @@ static bool is_eq_conjunction(const struct scim_filter *f)
 static bool replaces_absent_element(const struct dctx *d, enum op_kind op, bool capitalised,
                                     const struct scim_path *p)
 {
-    if (op != OP_REPLACE || !capitalised || !p->filter || !p->sub || !d->current ||
-        !is_eq_conjunction(p->filter))
+    if (op != OP_REPLACE || !capitalised || !p->filter || !p->sub || !d->current)
         return false;
     if (has_value_sub(p->attr) && strcmp(p->sub->name, "value") != 0)
         return false;
-    return !filter_hits(d, p);
+    return scim_patch_filter_builds_element(p->filter) && !filter_hits(d, p);
 }
 
 static void rewrite_to_add(struct dctx *d, json_t *operation, const char *op_key)
@@ -451,10 +441,6 @@ static void fix_path_operation(struct dctx *d, enum op_kind op, bool capitalised
      * "emails[type eq \"work\"].value"; patch.c creates the element the filter describes. */
     if (op == OP_ADD && p.filter && !filter_hits(d, &p))
         note(d, SCIM_DIALECT_ENTRA_ADD_ABSENT_FILTER_ELEMENT);
-    /* entra.replace-absent-filter-element: Entra ID (without aadOptscim062020, so "Replace")
-     * replaces a work e-mail the application no longer has with
-     * "emails[type eq \"work\"].value"; it is added instead of failing with noTarget, as the
-     * no-path form (entra.filtered-key) is. */
     if (replaces_absent_element(d, op, capitalised, &p))
         rewrite_to_add(d, operation, op_key);
     if (op == OP_ADD && !p.filter && !p.sub && is_members(p.attr))

@@ -408,6 +408,14 @@ static bool build_from_filter(const struct scim_filter *f, json_t *el)
     }
 }
 
+bool scim_patch_filter_builds_element(const struct scim_filter *f)
+{
+    json_t *scratch = json_object();
+    bool builds = build_from_filter(f, scratch);
+    json_decref(scratch);
+    return builds;
+}
+
 /* Writes value into one element of a multi-valued complex attribute that a value path selected:
  * the sub-attribute for "attr[filter].sub", otherwise a merge of the object value. */
 static int write_element(struct ctx *c, const struct scim_path *p, json_t *el, const json_t *value)

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct scim_filter;
+
 struct scim_patch_limits {
     size_t max_operations; /* more Operations → 400 invalidValue; 0 means no limit */
 };
@@ -50,6 +52,10 @@ struct scim_patch_limits {
  * "schemas" lists the PatchOp URN. 0, or 400 invalidSyntax (for callers with their own engine:
  * a Group's membership writes). */
 int scim_patch_check_message(const json_t *request, struct scim_err *err);
+
+/* True when the value filter f (of "attr[f].sub") describes an element scim_patch_apply can
+ * create when none matches: "sub eq literal" comparisons joined by "and". */
+bool scim_patch_filter_builds_element(const struct scim_filter *f);
 
 int scim_patch_apply(const struct scim_resource_type *rt, const json_t *doc, const json_t *request,
                      const struct scim_patch_limits *limits, json_t **out, bool *changed,

@@ -311,10 +311,11 @@ size_t scim_unknown_find(const struct scim_resource_type *rt, const json_t *body
     return w.found;
 }
 
-json_t *scim_unknown_strip(const struct scim_resource_type *rt, const json_t *body, bool patch)
+json_t *scim_unknown_strip(const struct scim_resource_type *rt, const json_t *body, bool patch,
+                           json_t *names)
 {
     json_t *copy = json_deep_copy(body);
-    struct walk w = {.rt = rt, .names = NULL, .strip = true, .found = 0};
+    struct walk w = {.rt = rt, .names = names, .strip = true, .found = 0};
     if (rt && json_is_object(copy)) {
         if (patch)
             walk_patch(&w, copy);

@@ -32,7 +32,9 @@ size_t scim_unknown_find(const struct scim_resource_type *rt, const json_t *body
                          json_t *names);
 
 /* A new reference: a copy of body without what scim_unknown_find counts (a PATCH operation whose
- * path names an unknown attribute is dropped whole). */
-json_t *scim_unknown_strip(const struct scim_resource_type *rt, const json_t *body, bool patch);
+ * path names an unknown attribute is dropped whole); names (or NULL) receives what was dropped,
+ * as scim_unknown_find lists it. */
+json_t *scim_unknown_strip(const struct scim_resource_type *rt, const json_t *body, bool patch,
+                           json_t *names);
 
 #endif

@@ -54,7 +54,11 @@ static void check(const char *rt_name, bool patch, const char *body_text, const 
     }
     assert_int_equal(n, json_array_size(want_names));
     assert_true(json_equal(body, before));
-    json_t *stripped = scim_unknown_strip(rt, body, patch);
+    json_t *dropped = json_array();
+    json_t *stripped = scim_unknown_strip(rt, body, patch, dropped);
+    /* The strip names what it dropped as find lists it. */
+    assert_true(json_equal(dropped, want_names));
+    json_decref(dropped);
     json_t *want = q(stripped_text);
     if (!json_equal(stripped, want)) {
         char *got = json_dumps(stripped, 0);
